@@ -1,0 +1,7 @@
+"""``python -m pumpsim``."""
+
+import sys
+
+from pumpsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,127 @@
+"""The patient's drug exposure at run time: one exact PK solver per drug.
+
+Each input source (a pump's line, a manual dose) sets its amount rate into
+a route; a route's lag delays the change (scheduled in SimPy at the time it
+takes effect). The solver is advanced exactly to each change, so the state
+is known at every event time; the output grid is sampled at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from pumpsim.pk.covariates import Covariates
+from pumpsim.pk.drugs import Drug
+from pumpsim.pk.model import LinearPK, ModelSpec, build_system
+from pumpsim.pk.registry import get_drug, get_model
+from pumpsim.pk.solver import ExactSolver
+
+__all__ = ["DrugChannel", "PatientPK"]
+
+
+@dataclass
+class DrugChannel:
+    """One drug in the patient: its model, system, solver and input sources."""
+
+    drug: Drug
+    spec: ModelSpec
+    system: LinearPK
+    solver: Any
+    sources: dict[str, tuple[str, float]] = field(default_factory=dict)
+    given: float = 0.0  # amount given so far, updated at each change [mg or IU]
+    _given_rate: float = 0.0
+    _given_t: float = 0.0
+    _given_rates: dict[str, float] = field(default_factory=dict)
+
+    def input_vector(self) -> np.ndarray:
+        w = np.zeros(self.system.A.shape[:-1])
+        for route, rate in self.sources.values():
+            w = w + rate * self.system.inputs[route]
+        return w
+
+
+class PatientPK:
+    """Exact PK of every drug the scenario gives, driven through SimPy.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    covariates : Covariates
+    models : dict of str to str or None
+        Drug -> model key (None: the drug's default).
+    """
+
+    def __init__(
+        self, env: simpy.Environment, covariates: Covariates | None, models: dict[str, str | None]
+    ) -> None:
+        self.env = env
+        self.covariates = covariates
+        self.channels: dict[str, DrugChannel] = {}
+        self.warnings: list[str] = []
+        for drug_name, key in models.items():
+            drug = get_drug(drug_name)
+            if drug.default_model is None:
+                continue
+            spec = get_model(drug_name, key)
+            if spec.check is not None and covariates is not None:
+                _errors, warnings = spec.check(covariates)
+                self.warnings += warnings
+            system = build_system(spec.parameters(covariates), spec.routes)
+            self.channels[drug_name] = DrugChannel(drug, spec, system, ExactSolver(system.A))
+
+    def _at_lag(self, channel: DrugChannel, route: str, action: Any) -> None:
+        lag = channel.system.lags.get(route, 0.0)
+        if lag <= 0:
+            action()
+        else:
+            event = self.env.timeout(lag)
+            event.callbacks.append(lambda _ev: action())
+
+    def set_rate(self, source: str, drug: str, route: str, amount_rate: float) -> None:
+        """From now on ``source`` gives ``amount_rate`` [amount/s] of ``drug`` by ``route``.
+
+        The change reaches the PK system after the route's lag.
+        """
+        channel = self.channels.get(drug)
+        if channel is None:
+            return
+        t = float(self.env.now)
+        channel.given += channel._given_rate * (t - channel._given_t)
+        channel._given_t = t
+        channel._given_rates[source] = amount_rate
+        channel._given_rate = sum(channel._given_rates.values())
+
+        def apply() -> None:
+            channel.sources[source] = (route, amount_rate)
+            channel.solver.set_input(float(self.env.now), channel.input_vector())
+
+        self._at_lag(channel, route, apply)
+
+    def bolus(self, drug: str, route: str, amount: float) -> None:
+        """Give ``amount`` [mg or IU] of ``drug`` by ``route`` now, instantaneously."""
+        channel = self.channels.get(drug)
+        if channel is None:
+            return
+        channel.given += amount
+        dx = amount * channel.system.inputs[route]
+
+        def apply() -> None:
+            channel.solver.add(float(self.env.now), dx)
+
+        self._at_lag(channel, route, apply)
+
+    def finish(self, t_end: float) -> None:
+        """Bring every solver and tally to ``t_end`` [s]."""
+        for channel in self.channels.values():
+            channel.given += channel._given_rate * (t_end - channel._given_t)
+            channel._given_t = t_end
+            channel.solver.advance(t_end)
+
+    def covariates_or_raise(self) -> Covariates:
+        if self.covariates is None:
+            raise ValueError("the scenario gives drugs with PK but has no patient")
+        return self.covariates

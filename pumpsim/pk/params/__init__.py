@@ -1,0 +1,8 @@
+"""Published PK parameter sets, one module per paper.
+
+Each module defines one or more :class:`~pumpsim.pk.model.ModelSpec` objects;
+:mod:`pumpsim.pk.registry` collects them. To add a model, write a module
+here and list it in ``MODULES``.
+"""
+
+MODULES = ("marsh1991", "schnider1998", "eleveld2018", "minto1997")

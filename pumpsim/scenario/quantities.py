@@ -1,0 +1,70 @@
+"""Pydantic field types for quantities with units.
+
+Each type reads a string such as ``"2 mL/h"`` once, at validation, and keeps
+the canonical float (see :mod:`pumpsim.units`); serialising writes the value
+back as a string with its unit, so a resolved scenario reads again as the same
+scenario.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+from pumpsim.units import Amount, format_amount, format_quantity, parse, parse_amount
+
+__all__ = [
+    "Time",
+    "Volume",
+    "Flow",
+    "Pressure",
+    "Compliance",
+    "Resistance",
+    "Weight",
+    "Height",
+    "Age",
+    "Temperature",
+    "Dose",
+    "DoseRate",
+    "Concentration",
+]
+
+
+def _quantity(kind: str) -> Any:
+    def read(value: Any) -> float:
+        return parse(value, kind)
+
+    return Annotated[
+        float,
+        BeforeValidator(read),
+        PlainSerializer(lambda v: format_quantity(v, kind), return_type=str),
+    ]
+
+
+def _amount(kind: str) -> Any:
+    def read(value: Any) -> Amount:
+        if isinstance(value, Amount):
+            return value
+        return parse_amount(value, kind)
+
+    return Annotated[
+        Amount,
+        BeforeValidator(read),
+        PlainSerializer(lambda v: format_amount(v, kind), return_type=str),
+    ]
+
+
+Time = _quantity("time")
+Volume = _quantity("volume")
+Flow = _quantity("flow")
+Pressure = _quantity("pressure")
+Compliance = _quantity("compliance")
+Resistance = _quantity("resistance")
+Weight = _quantity("weight")
+Height = _quantity("height")
+Age = _quantity("age")
+Temperature = _quantity("temperature")
+Dose = _amount("dose")
+DoseRate = _amount("dose_rate")
+Concentration = _amount("concentration")

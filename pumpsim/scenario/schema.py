@@ -1,0 +1,309 @@
+"""Scenario schema v1: what a scenario file may say, validated and frozen.
+
+Every model forbids unknown keys (a typo is an error, not a silently ignored
+setting) and is frozen. Quantities are strings with units, read once into
+canonical floats (:mod:`pumpsim.scenario.quantities`). Checks that span
+fields (a VTBI larger than the syringe, an event after the end, a pump id
+that does not exist, a patient outside a model's range) live in
+:mod:`pumpsim.scenario.checks` and report the exact field path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pumpsim.scenario.quantities import (
+    Age,
+    Compliance,
+    Concentration,
+    Dose,
+    DoseRate,
+    Flow,
+    Height,
+    Pressure,
+    Resistance,
+    Time,
+    Volume,
+    Weight,
+)
+
+__all__ = [
+    "Scenario",
+    "Output",
+    "Patient",
+    "Pump",
+    "Line",
+    "PumpSettings",
+    "ProgramStep",
+    "Event",
+    "BolusEvent",
+    "OcclusionEvent",
+    "ClearOcclusionEvent",
+    "AirEvent",
+    "AdverseReactionEvent",
+    "ROUTES",
+    "PUMP_KINDS",
+]
+
+Route = Literal["iv", "sc", "im", "io", "epidural"]
+ROUTES: tuple[str, ...] = ("iv", "sc", "im", "io", "epidural")
+PumpKind = Literal["ideal", "syringe", "volumetric", "elastomeric"]
+PUMP_KINDS: tuple[str, ...] = ("ideal", "syringe", "volumetric", "elastomeric")
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _non_negative(value: float | None, what: str = "value") -> float | None:
+    if value is not None and value < 0:
+        raise ValueError(f"must not be negative; a {what} of zero or more is allowed")
+    return value
+
+
+def _positive(value: float | None, what: str = "value") -> float | None:
+    if value is not None and value <= 0:
+        raise ValueError(f"must be greater than zero (a {what})")
+    return value
+
+
+class Output(_Model):
+    """What the run records: the sampling ``interval`` of the time series."""
+
+    interval: Time = Field(default=10.0, description="output sampling interval")
+    plots: bool = True
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, v: float) -> float:
+        return _positive(v, "time interval such as '30 s'")  # type: ignore[return-value]
+
+
+class Patient(_Model):
+    """The patient's covariates."""
+
+    age: Age
+    weight: Weight
+    height: Height
+    sex: Literal["male", "female"]
+    opioids: bool = False
+    lean_body_mass: Weight | None = None
+
+    @field_validator("age")
+    @classmethod
+    def _age(cls, v: float) -> float:
+        if not 0 <= v <= 120:
+            raise ValueError("must be between 0 and 120 y")
+        return v
+
+    @field_validator("weight")
+    @classmethod
+    def _weight(cls, v: float) -> float:
+        if not 0.3 <= v <= 350:
+            raise ValueError("must be between 0.3 and 350 kg")
+        return v
+
+    @field_validator("height")
+    @classmethod
+    def _height(cls, v: float) -> float:
+        if not 20 <= v <= 250:
+            raise ValueError("must be between 20 and 250 cm")
+        return v
+
+
+class Line(_Model):
+    """The administration set between the pump and the patient."""
+
+    dead_volume: Volume = 0.0
+    compliance: Compliance | None = None
+    resistance: Resistance | None = None
+
+    @field_validator("dead_volume", "compliance", "resistance")
+    @classmethod
+    def _nonneg(cls, v: float | None) -> float | None:
+        return _non_negative(v)
+
+
+class PumpSettings(_Model):
+    """Settings the pump's controller uses (limits, KVO, end-of-infusion action)."""
+
+    occlusion_limit: Pressure | None = None
+    air_limit: Volume | None = None
+    kvo_rate: Flow | None = None
+    max_rate: Flow | None = None
+    vtbi_end: Literal["stop", "kvo", "continue"] = "stop"
+
+    @field_validator("occlusion_limit", "air_limit", "kvo_rate", "max_rate")
+    @classmethod
+    def _pos(cls, v: float | None) -> float | None:
+        return _positive(v)
+
+
+class ProgramStep(_Model):
+    """One step of a pump program.
+
+    ``at`` is when the step starts (scenario time); a step without ``at``
+    starts when the previous step ends (its ``vtbi`` or ``duration``). The
+    rate is either a volume rate (``rate``) or a dose rate (``dose_rate``),
+    converted with the patient's weight and the pump's concentration.
+    """
+
+    at: Time | None = None
+    mode: Literal["continuous"] = "continuous"
+    rate: Flow | None = None
+    dose_rate: DoseRate | None = None
+    vtbi: Volume | None = None
+    duration: Time | None = None
+
+    @field_validator("rate", "at")
+    @classmethod
+    def _nonneg(cls, v: float | None) -> float | None:
+        return _non_negative(v)
+
+    @field_validator("vtbi", "duration")
+    @classmethod
+    def _pos(cls, v: float | None) -> float | None:
+        return _positive(v)
+
+    @field_validator("dose_rate")
+    @classmethod
+    def _dose_rate(cls, v):  # type: ignore[no-untyped-def]
+        if v is not None and v.value < 0:
+            raise ValueError("must not be negative")
+        return v
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> ProgramStep:
+        if (self.rate is None) == (self.dose_rate is None):
+            raise ValueError("give exactly one of 'rate' (e.g. '2 mL/h') or 'dose_rate'")
+        if self.vtbi is not None and self.duration is not None:
+            raise ValueError("give at most one of 'vtbi' and 'duration'")
+        return self
+
+
+class Pump(_Model):
+    """One pump, its container, its drug, its line and its program."""
+
+    id: Identifier
+    kind: PumpKind = "ideal"
+    drug: str
+    salt: str | None = None
+    pk_model: str | None = None
+    concentration: Concentration | None = None
+    route: Route = "iv"
+    syringe: Volume | None = None
+    container: Volume | None = None
+    fill: Volume | None = None
+    line: Line = Line()
+    settings: PumpSettings = PumpSettings()
+    program: list[ProgramStep] = Field(min_length=1)
+
+    @field_validator("concentration")
+    @classmethod
+    def _conc(cls, v):  # type: ignore[no-untyped-def]
+        if v is not None and v.value <= 0:
+            raise ValueError("must be greater than zero, e.g. '10 mg/mL'")
+        return v
+
+    @field_validator("syringe", "container", "fill")
+    @classmethod
+    def _pos(cls, v: float | None) -> float | None:
+        return _positive(v, "volume such as '50 mL'")
+
+    @property
+    def reservoir(self) -> float | None:
+        """Volume loaded into the pump [mL] (None: unlimited, ideal source)."""
+        if self.fill is not None:
+            return self.fill
+        return self.syringe if self.syringe is not None else self.container
+
+
+class _EventBase(_Model):
+    at: Time
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: float) -> float:
+        return _non_negative(v, "time")  # type: ignore[return-value]
+
+
+class BolusEvent(_EventBase):
+    """A manual dose given without a pump (a push or a short infusion)."""
+
+    type: Literal["bolus"]
+    drug: str
+    dose: Dose
+    route: Route = "iv"
+    salt: str | None = None
+    pk_model: str | None = None
+    duration: Time | None = None
+
+    @field_validator("dose")
+    @classmethod
+    def _dose(cls, v):  # type: ignore[no-untyped-def]
+        if v.value <= 0:
+            raise ValueError("must be greater than zero, e.g. '2 mg/kg'")
+        return v
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v: float | None) -> float | None:
+        return _positive(v, "time")
+
+
+class OcclusionEvent(_EventBase):
+    """The line of ``pump`` becomes occluded on ``side``."""
+
+    type: Literal["occlusion"]
+    pump: str
+    side: Literal["upstream", "downstream"] = "downstream"
+    severity: float = Field(default=1.0, gt=0.0, le=1.0)
+
+
+class ClearOcclusionEvent(_EventBase):
+    type: Literal["clear_occlusion"]
+    pump: str
+
+
+class AirEvent(_EventBase):
+    type: Literal["air"]
+    pump: str
+    volume: Volume
+
+    @field_validator("volume")
+    @classmethod
+    def _vol(cls, v: float) -> float:
+        return _positive(v, "volume such as '250 uL'")  # type: ignore[return-value]
+
+
+class AdverseReactionEvent(_EventBase):
+    type: Literal["adverse_reaction"]
+    reaction: Literal["anaphylaxis"]
+    severity: Literal["mild", "moderate", "severe"] = "moderate"
+
+
+Event = Annotated[
+    BolusEvent | OcclusionEvent | ClearOcclusionEvent | AirEvent | AdverseReactionEvent,
+    Field(discriminator="type"),
+]
+
+
+class Scenario(_Model):
+    """A whole scenario: patient, pumps, scripted events and what to record."""
+
+    name: str = "unnamed scenario"
+    description: str = ""
+    duration: Time | None = None
+    seed: int | None = None
+    output: Output = Output()
+    patient: Patient | None = None
+    pumps: list[Pump] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, v: float | None) -> float | None:
+        return _positive(v, "time such as '4 h'")
