@@ -90,7 +90,7 @@ def _registry() -> Any:
     """The one pint registry pumpsim uses (built lazily, never mutated after)."""
     import pint
 
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     # International units of biological activity (heparin, insulin) are their own
     # dimension: they never convert to a mass.
     ureg.define("international_unit = [drug_activity] = IU")
@@ -137,9 +137,16 @@ def parse(text: str | float | int, kind: str) -> float:
     UnitError
         If the text is not a quantity, has no unit, or has another dimension.
     """
-    target, label = KINDS[kind]
     if isinstance(text, bool) or not isinstance(text, str):
+        target, label = KINDS[kind]
         raise UnitError(f"expected a {kind} with a unit (canonical {label}), got {text!r}")
+    return _parse_cached(text, kind)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, kind: str) -> float:
+    # a pure function of its arguments: caching only saves pint's parsing time
+    target, label = KINDS[kind]
     q = _quantity(text)
     if q.dimensionless and kind != "frequency":
         raise UnitError(f"{text!r} has no unit; write a {kind} such as {_example(kind)}")
@@ -201,9 +208,14 @@ def parse_amount(text: str, kind: str) -> Amount:
     ``"0.1 mcg/kg/min"`` as ``dose_rate`` gives ``Amount(1.667e-6, "mg", True)``
     (mg per kg per second).
     """
-    rest = AMOUNT_KINDS[kind]
     if isinstance(text, bool) or not isinstance(text, str):
         raise UnitError(f"expected a {kind} with a unit such as {_example(kind)}, got {text!r}")
+    return _parse_amount_cached(text, kind)
+
+
+@lru_cache(maxsize=4096)
+def _parse_amount_cached(text: str, kind: str) -> Amount:
+    rest = AMOUNT_KINDS[kind]
     per_kg = bool(_PER_KG.search(text))
     body = _PER_KG.sub("", text, count=1) if per_kg else text
     if kind == "concentration" and per_kg:

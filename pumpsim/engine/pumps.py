@@ -9,6 +9,7 @@ a sink (the patient) as a piecewise-constant amount rate.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -106,6 +107,12 @@ class PumpRuntime:
         self._tokens[name] = self._tokens.get(name, 0) + 1
         self._watches.pop(name, None)
 
+    def pressure(self, side: str = "downstream") -> float:
+        return 0.0  # the ideal pump has no line model: pressure stays at baseline
+
+    def watch_pressure(self, name: str, limit: float, side: str = "downstream") -> None:
+        self._tokens[name] = self._tokens.get(name, 0) + 1  # never reached without a line
+
     def set_state(self, state: str) -> None:
         self.state.set(self.now, state)
         self._log.write(self.now, self.source, "state", state=state)
@@ -131,9 +138,9 @@ class PumpRuntime:
         token = self._tokens.get(name, 0) + 1
         self._tokens[name] = token
         event = self.env.timeout(delay)
-        event.callbacks.append(lambda _ev, n=name, k=token: self._fire(n, k))
+        event.callbacks.append(functools.partial(self._fire, name, token))
 
-    def _fire(self, name: str, token: int) -> None:
+    def _fire(self, name: str, token: int, _event: object = None) -> None:
         if self._tokens.get(name) != token:
             return
         self._tokens[name] = token + 1

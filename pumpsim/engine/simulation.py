@@ -9,6 +9,7 @@ advanced exactly.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -89,7 +90,7 @@ class Simulation:
             self.pumps[pump.id] = runtime
         for i, ev in enumerate(scenario.events):
             if isinstance(ev, BolusEvent):
-                self._schedule(ev.at, lambda ev=ev, i=i: self._bolus(i, ev))
+                self._schedule(ev.at, functools.partial(self._bolus, i, ev))
 
     def _refuse_unsupported(self) -> None:
         for i, p in enumerate(self.scenario.pumps):

@@ -235,8 +235,8 @@ def build_system(disp: Mammillary, routes: Mapping[str, Absorption]) -> LinearPK
     for state, ka in depot_links:
         put(state, state, -ka)
         name = names[state]
-        route, p_idx, c = name.split(".")[1:]
-        nxt = f"depot.{route}.{p_idx}.{int(c) + 1}"
+        d_route, d_path, chain_pos = name.split(".")[1:]
+        nxt = f"depot.{d_route}.{d_path}.{int(chain_pos) + 1}"
         put(idx.get(nxt, central), state, ka)
     k10 = np.asarray(disp.cl1, dtype=float) / v1
     put(central, central, -k10)

@@ -12,11 +12,36 @@ The engine provides the Hardware; times are seconds, volumes mL, rates mL/s.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from pumpsim.pump.program import Step
 
-__all__ = ["Hardware", "Controller", "ReferenceController"]
+__all__ = ["Hardware", "Controller", "ReferenceController", "SensorEvent", "OperatorInput"]
+
+
+@dataclass(frozen=True)
+class SensorEvent:
+    """Something a sensor reports that the controller did not ask a watch for.
+
+    ``kind`` is e.g. ``"air"`` (a bubble passed the air detector; ``value`` its
+    volume [mL]), ``"air_cumulative"`` (rolling-window air volume [mL]),
+    ``"door"`` (``value`` 1 open, 0 closed), ``"battery"`` (minutes left),
+    ``"mains"`` (1 on, 0 off).
+    """
+
+    kind: str
+    value: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OperatorInput:
+    """An input from a person: ``kind`` e.g. ``"pca_press"``, ``"start"``, ``"stop"``,
+    ``"silence"``, ``"confirm"``, ``"bolus"``, ``"program"``; ``details`` its data."""
+
+    kind: str
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -59,6 +84,14 @@ class Hardware(Protocol):
         """Cancel the timer or volume watch ``name`` if it is pending."""
         ...
 
+    def pressure(self, side: str = "downstream") -> float:
+        """Line pressure sensed on ``side`` [mmHg] (0 where the pump has no sensor)."""
+        ...
+
+    def watch_pressure(self, name: str, limit: float, side: str = "downstream") -> None:
+        """Call ``on_timer(name)`` when the ``side`` pressure reaches ``limit`` [mmHg]."""
+        ...
+
     def set_state(self, state: str) -> None:
         """The state the pump shows (idle, running, paused, alarm, kvo, complete...)."""
         ...
@@ -80,7 +113,15 @@ class Controller(Protocol):
         ...
 
     def on_timer(self, hw: Hardware, name: str) -> None:
-        """A timer or volume watch set through ``hw`` fired."""
+        """A timer, volume watch or pressure watch set through ``hw`` fired."""
+        ...
+
+    def on_sensor(self, hw: Hardware, event: SensorEvent) -> None:
+        """A sensor reports something (air bubble, door, battery...)."""
+        ...
+
+    def on_input(self, hw: Hardware, event: OperatorInput) -> None:
+        """A person pressed something (PCA button, start, stop, silence...)."""
         ...
 
 
@@ -157,6 +198,12 @@ class ReferenceController:
         self._set_state(hw, "complete" if self._next_timed(index) is None else "stopped")
 
     # -- callbacks -------------------------------------------------------------
+    def on_sensor(self, hw: Hardware, event: SensorEvent) -> None:
+        hw.log("sensor", sensor=event.kind, value=event.value)
+
+    def on_input(self, hw: Hardware, event: OperatorInput) -> None:
+        hw.log("input_ignored", input=event.kind)
+
     def on_start(self, hw: Hardware) -> None:
         first = self.program[0]
         if first.start is not None and first.start > hw.now:

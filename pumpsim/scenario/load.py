@@ -73,9 +73,14 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario
         With one located problem per line.
     """
     if isinstance(source, Scenario):
-        data: Any = source.model_dump(mode="json")
-        label = "<scenario>"
-    elif isinstance(source, Mapping):
+        # already validated field by field when it was built: only the cross-field checks
+        problems = check_scenario(source)
+        if problems:
+            raise ScenarioError(problems, "<scenario>")
+        if source.duration is None:
+            return source.model_copy(update={"duration": default_duration(source)})
+        return source
+    if isinstance(source, Mapping):
         data, label = dict(source), "<dict>"
     else:
         label = str(source)
