@@ -107,7 +107,8 @@ def test_pas_schnider_and_minto_agree_to_csv_rounding(runs: dict) -> None:
                              ("remifentanil_minto", "remifentanil", "ng/mL")]:  # fmt: skip
         theirs = pd.read_csv(PEERS / f"{case}.pas.csv")
         ours = runs[case].timeseries.loc[theirs["time_s"].to_numpy(dtype=float)]
-        err = _rel_err(ours[f"patient.{drug}.plasma[{unit}]"].to_numpy(), theirs["plasma"].to_numpy())
+        column = f"patient.{drug}.plasma[{unit}]"
+        err = _rel_err(ours[column].to_numpy(), theirs["plasma"].to_numpy())
         assert err < 1e-5
 
 

@@ -64,7 +64,8 @@ def test_scenario_is_frozen() -> None:
         ("pumps[0].program[0].rat", "2 mL/h", "pumps[0].program[0].rat", "did you mean 'rate'"),
         ("pumps[0].program[0].rate", "-2 mL/h", "pumps[0].program[0].rate", "must not be negative"),
         ("pumps[0].drug", "propofool", "pumps[0].drug", "unknown drug 'propofool'; allowed:"),
-        ("pumps[0].concentration", "10 mg/furlong", "pumps[0].concentration", "not a concentration"),
+        ("pumps[0].concentration", "10 mg/furlong", "pumps[0].concentration",
+         "not a concentration"),
         ("pumps[0].concentration", "10 zorgs/mL", "pumps[0].concentration", "unknown unit"),
         ("pumps[0].program[0].vtbi", "60 mL", "pumps[0].program[0].vtbi", "more than the 50 mL"),
         ("events[0].at", "3 h", "events[0].at", "after the end of the scenario"),
@@ -113,7 +114,8 @@ def test_obese_patient_refused_by_schnider_not_by_eleveld() -> None:
 
 def test_one_model_per_drug() -> None:
     data = with_change("events[0].pk_model", "marsh")
-    assert any("events[0].pk_model: propofol already uses schnider1998" in x for x in problems(data))
+    expected = "events[0].pk_model: propofol already uses schnider1998"
+    assert any(expected in x for x in problems(data))
 
 
 def test_design_md_example_loads_as_written(tmp_path) -> None:

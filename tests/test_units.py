@@ -80,9 +80,11 @@ def test_amount_errors() -> None:
 
 
 def test_international_units_never_convert_to_mass() -> None:
+    assert parse_amount("5 U", "dose") == Amount(5.0, "IU")
     with pytest.raises(UnitError):
-        parse_amount("5 U", "dose").value  # ok
         parse("5 U", "volume")
+    with pytest.raises(UnitError, match="not a dose"):
+        parse_amount("5 U/mL", "dose")
 
 
 @pytest.mark.parametrize("kind", ["time", "volume", "flow", "pressure", "compliance", "weight"])
