@@ -35,6 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="random seed (default: scenario's)")
     run.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
+    run.add_argument("--variant", default=None, help="run the scenario's named variant")
+    run.add_argument("--compare", action="store_true",
+                     help="run the base and every variant and overlay them")  # fmt: skip
+
+    routes = sub.add_parser("routes", help="the same dose by several routes, side by side")
+    routes.add_argument("--drug", required=True)
+    routes.add_argument("--dose", required=True, help='e.g. "10 mg" or "0.1 mg/kg"')
+    routes.add_argument("--routes", default=None,
+                        help="comma-separated, e.g. iv,sc,im (default: every route with data)")
+    routes.add_argument("--salt", default=None, help="e.g. sulfate: the dose is of the salt")
+    routes.add_argument("--pk-model", default=None)
+    routes.add_argument("--duration", default="4 h")
+    routes.add_argument("--threshold", default=None,
+                        help='plasma concentration for "time above", e.g. "20 ng/mL"')
+    routes.add_argument("--out", type=Path, default=Path("out") / "routes")
+    routes.add_argument("--patient", default=None,
+                        help='e.g. "age=40 y,weight=70 kg,height=170 cm,sex=male"')  # fmt: skip
 
     val = sub.add_parser("validate", help="check a scenario file; exit 1 with its problems")
     val.add_argument("scenario", type=Path)
@@ -53,15 +70,76 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from pumpsim.engine import simulate
     from pumpsim.scenario import load_scenario
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, variant=args.variant)
+    out = args.out if args.out is not None else Path("out") / args.scenario.stem
+    if args.compare or (sc.compare and args.variant is None):
+        from pumpsim.compare import run_comparison
+
+        comparison = run_comparison(args.scenario, seed=args.seed)
+        comparison.save(out)
+        if not args.quiet:
+            _print_table(comparison.table(), f"{sc.name}: {len(comparison.results)} arms")
+            print(f"wrote {out}/")
+        return 0
     try:
         result = simulate(sc, seed=args.seed)
     except PumpsimError as exc:
         raise PumpsimError(f"{args.scenario}: {exc}") from exc
-    out = args.out if args.out is not None else Path("out") / args.scenario.stem
     result.save(out, plots=not args.no_plots)
     if not args.quiet:
         _print_summary(result, out)
+    return 0
+
+
+def _print_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*[str(c) for c in frame.columns], title=title)
+    for row in frame.itertuples(index=False):
+        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
+    Console().print(table)
+
+
+def _threshold(text: str | None, drug: str) -> dict[str, float] | None:
+    """A plasma threshold in the drug's plasma unit, from e.g. '20 ng/mL'."""
+    if text is None:
+        return None
+    from pumpsim.pk.registry import get_drug
+    from pumpsim.units import parse_amount
+
+    info = get_drug(drug)
+    amount = parse_amount(text, "concentration")  # amount per mL
+    return {drug: amount.value * 1000.0 * info.plasma_factor}  # per mL -> per L -> plasma unit
+
+
+def _patient(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise PumpsimError(f"--patient: {text!r}; write e.g. 'age=40 y,weight=70 kg'")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _cmd_routes(args: argparse.Namespace) -> int:
+    from pumpsim.compare import compare_routes
+
+    routes = [r.strip() for r in args.routes.split(",")] if args.routes else None
+    try:
+        comparison = compare_routes(
+            args.drug, args.dose, routes=routes, patient=_patient(args.patient),
+            duration=args.duration, salt=args.salt, pk_model=args.pk_model,
+        )  # fmt: skip
+    except KeyError as exc:
+        raise PumpsimError(f"routes: {exc.args[0]}") from None
+    thresholds = _threshold(args.threshold, args.drug)
+    comparison.save(args.out, thresholds)
+    _print_table(comparison.table(thresholds), comparison.results[next(iter(comparison.results))]
+                 .scenario.name.split(" [")[0])  # fmt: skip
+    for c in comparison.citations():
+        print(f"  {c}")
+    print(f"wrote {args.out}/")
     return 0
 
 
@@ -96,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"run": _cmd_run, "validate": _cmd_validate}
+    handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes}
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

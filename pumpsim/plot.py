@@ -51,16 +51,35 @@ def plot_flows(result: Result, ax: Any) -> list[Any]:
 
 
 def plot_concentrations(result: Result, ax: Any, drug: str) -> list[Any]:
-    """Plasma (solid) and effect-site (dashed) concentration of ``drug``."""
+    """Plasma (solid) and effect-site (dashed) concentration of ``drug``.
+
+    For a virtual population: the median with a band between the lowest and
+    highest percentile recorded (5-95 % by default).
+    """
     t, _, _ = _time_axis(result)
     handles = []
     units = set()
+    bands: dict[str, dict[float, str]] = {}
     for col, path, unit in _columns(result, f"patient.{drug}.", ""):
         units.add(unit)
-        kind = path.rsplit(".", 1)[-1]
-        style = "-" if kind == "plasma" else "--"
-        (h,) = ax.plot(t, result.timeseries[col], style, label=kind)
+        parts = path.split(".")
+        if parts[-1].startswith("p") and parts[-1][1:].replace(".", "").isdigit():
+            bands.setdefault(parts[-2], {})[float(parts[-1][1:])] = col
+            continue
+        kind = parts[-1]
+        (h,) = ax.plot(t, result.timeseries[col], "-" if kind == "plasma" else "--", label=kind)
         handles.append(h)
+    for kind, cols in bands.items():
+        pcts = sorted(cols)
+        mid = min(pcts, key=lambda p: abs(p - 50.0))
+        style = "-" if kind == "plasma" else "--"
+        (h,) = ax.plot(t, result.timeseries[cols[mid]], style, label=f"{kind} p{mid:g}")
+        handles.append(h)
+        if len(pcts) > 1:
+            handles.append(ax.fill_between(t, result.timeseries[cols[pcts[0]]],
+                                           result.timeseries[cols[pcts[-1]]], alpha=0.25,
+                                           color=h.get_color(),
+                                           label=f"{kind} p{pcts[0]:g}-p{pcts[-1]:g}"))  # fmt: skip
     ax.set_ylabel(f"{drug}\n[{', '.join(sorted(units))}]")
     if handles:
         ax.legend(loc="upper right", fontsize="small")

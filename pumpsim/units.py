@@ -264,3 +264,27 @@ def format_amount(amount: Amount, kind: str) -> str:
     if kind == "dose_rate":
         return f"{amount.value * 3600:.10g} {amount.unit}{per}/h"
     return f"{amount.value:.10g} {amount.unit}/mL"
+
+
+#: molar mass of creatinine [g/mol] (C4H7N3O; IUPAC atomic weights): 1 mg/dL = 88.4 umol/L
+CREATININE_MOLAR_MASS = 113.12
+
+
+def parse_creatinine(text: str) -> float:
+    """Serum creatinine [mg/dL] from a mass ("1.1 mg/dL") or molar ("97 umol/L") concentration."""
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise UnitError(f"expected a creatinine such as '1.0 mg/dL' or '88 umol/L', got {text!r}")
+    q = _quantity(text)
+    ureg = _registry()
+    import pint
+
+    try:
+        return float(q.to(ureg("mg/dL")).magnitude)
+    except pint.errors.DimensionalityError:
+        pass
+    try:
+        return float(q.to(ureg("umol/L")).magnitude) * CREATININE_MOLAR_MASS / 1e4
+    except pint.errors.DimensionalityError:
+        raise UnitError(
+            f"{text!r} is not a concentration; write e.g. '1.0 mg/dL' or '88 umol/L'"
+        ) from None

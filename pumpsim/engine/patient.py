@@ -8,6 +8,7 @@ is known at every event time; the output grid is sampled at the end.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +17,10 @@ import simpy
 
 from pumpsim.pk.covariates import Covariates
 from pumpsim.pk.drugs import Drug
-from pumpsim.pk.model import LinearPK, ModelSpec, build_system
+from pumpsim.pk.model import Absorption
+from pumpsim.pk.nonlinear import build, make_solver
+from pumpsim.pk.population import sample_factors
 from pumpsim.pk.registry import get_drug, get_model
-from pumpsim.pk.solver import ExactSolver
 
 __all__ = ["DrugChannel", "PatientPK"]
 
@@ -28,17 +30,18 @@ class DrugChannel:
     """One drug in the patient: its model, system, solver and input sources."""
 
     drug: Drug
-    spec: ModelSpec
-    system: LinearPK
+    spec: Any  # ModelSpec or NonlinearSpec
+    system: Any  # LinearPK or NonlinearPK
     solver: Any
     sources: dict[str, tuple[str, float]] = field(default_factory=dict)
     given: float = 0.0  # amount given so far, updated at each change [mg or IU]
     _given_rate: float = 0.0
     _given_t: float = 0.0
     _given_rates: dict[str, float] = field(default_factory=dict)
+    routes_used: set[str] = field(default_factory=set)
 
     def input_vector(self) -> np.ndarray:
-        w = np.zeros(self.system.A.shape[:-1])
+        w = np.zeros_like(self.solver.input)
         for route, rate in self.sources.values():
             w = w + rate * self.system.inputs[route]
         return w
@@ -53,25 +56,51 @@ class PatientPK:
     covariates : Covariates
     models : dict of str to str or None
         Drug -> model key (None: the drug's default).
+    absorption : dict of str to dict of str to Absorption, optional
+        Drug -> route -> absorption a user supplied (replaces or adds a route).
+    population : (n, rng), optional
+        Simulate ``n`` virtual patients at once, variability drawn from ``rng``.
     """
 
     def __init__(
-        self, env: simpy.Environment, covariates: Covariates | None, models: dict[str, str | None]
+        self,
+        env: simpy.Environment,
+        covariates: Covariates | None,
+        models: dict[str, str | None],
+        absorption: dict[str, dict[str, Absorption]] | None = None,
+        population: tuple[int, np.random.Generator] | None = None,
     ) -> None:
         self.env = env
         self.covariates = covariates
         self.channels: dict[str, DrugChannel] = {}
         self.warnings: list[str] = []
-        for drug_name, key in models.items():
+        self.factors: dict[str, dict[str, np.ndarray]] = {}
+        for drug_name in sorted(models):  # sorted: the population draw order is fixed
             drug = get_drug(drug_name)
             if drug.default_model is None:
                 continue
-            spec = get_model(drug_name, key)
+            spec = get_model(drug_name, models[drug_name])
+            own = (absorption or {}).get(drug_name)
+            if own:
+                spec = dataclasses.replace(spec, routes={**spec.routes, **own})
             if spec.check is not None and covariates is not None:
                 _errors, warnings = spec.check(covariates)
                 self.warnings += warnings
-            system = build_system(spec.parameters(covariates), spec.routes)
-            self.channels[drug_name] = DrugChannel(drug, spec, system, ExactSolver(system.A))
+            factors = None
+            if population is not None:
+                n, rng = population
+                factors = sample_factors(spec, n, rng)
+                self.factors[drug_name] = factors
+                if not spec.variability:
+                    self.warnings.append(
+                        f"{spec.key} publishes no inter-individual variability: "
+                        f"the {n} virtual patients are identical"
+                    )
+            system = build(spec, covariates, factors)
+            if population is not None and not np.shape(system.v1):
+                # a model without variability still gets the patient axis
+                system = build(spec, covariates, {"v1": np.ones(population[0])})
+            self.channels[drug_name] = DrugChannel(drug, spec, system, make_solver(system))
 
     def _at_lag(self, channel: DrugChannel, route: str, action: Any) -> None:
         lag = channel.system.lags.get(route, 0.0)
@@ -90,6 +119,8 @@ class PatientPK:
         if channel is None:
             return
         t = float(self.env.now)
+        if amount_rate > 0:
+            channel.routes_used.add(route)
         channel.given += channel._given_rate * (t - channel._given_t)
         channel._given_t = t
         channel._given_rates[source] = amount_rate
@@ -107,6 +138,7 @@ class PatientPK:
         if channel is None:
             return
         channel.given += amount
+        channel.routes_used.add(route)
         dx = amount * channel.system.inputs[route]
 
         def apply() -> None:

@@ -38,6 +38,9 @@ class Result:
         The event log: ``time_s``, ``source``, ``kind``, ``details``.
     summary : dict
         Volumes, alarms, exposure metrics per drug, citations, warnings.
+    population : dict
+        For a virtual population: drug -> {"plasma", "effect"} arrays of shape
+        (patients, times); the time series then holds percentiles.
     """
 
     scenario: Scenario
@@ -46,6 +49,7 @@ class Result:
     events: list[EventRecord]
     summary: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    population: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def citations(self) -> list[str]:
@@ -73,12 +77,39 @@ class Result:
         return write_result(self, out_dir, plots=plots)
 
 
-def exposure_metrics(time_s: np.ndarray, conc: np.ndarray) -> dict[str, float]:
-    """Cmax, Tmax [s] and the time of the last positive value, on the output grid."""
-    if conc.size == 0:
-        return {"cmax": 0.0, "tmax_s": 0.0}
-    i = int(np.argmax(conc))
-    return {"cmax": float(conc[i]), "tmax_s": float(time_s[i])}
+def exposure_metrics(time_s: np.ndarray, conc: np.ndarray) -> dict[str, Any]:
+    """Cmax and Tmax [s] on the output grid, per patient along the last axis."""
+    if conc.shape[-1] == 0:
+        return {"cmax": np.zeros(conc.shape[:-1]), "tmax_s": np.zeros(conc.shape[:-1])}
+    i = np.argmax(conc, axis=-1)
+    return {"cmax": np.max(conc, axis=-1), "tmax_s": np.asarray(time_s)[i]}
+
+
+def _concentrations(ch: Any, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Plasma and effect-site concentration in the drug's plasma unit, shape (..., K)."""
+    system = ch.system
+    names = ["central"] + (["effect"] if system.has_effect else [])
+    rows = np.zeros((len(names), system.n))
+    for r, name in enumerate(names):
+        rows[r, system.index(name)] = 1.0
+    solver = ch.solver
+    y = None
+    if hasattr(solver, "sample_modal") and np.ndim(system.v1) > 0:  # a population: fastest
+        dynamic = [i for i, s in enumerate(system.states)
+                   if s not in ("eliminated", "not_absorbed", "auc")]  # fmt: skip
+        try:
+            y = solver.sample_modal(grid, rows, dynamic)
+        except ValueError:  # repeated rates (transit chains): the general exact path
+            y = None
+    if y is None:
+        try:
+            y = solver.sample(grid, rows)
+        except TypeError:  # a solver that returns full states
+            y = solver.sample(grid) @ rows.T
+    factor = ch.drug.plasma_factor
+    plasma = y[..., 0] / np.asarray(system.v1)[..., None] * factor
+    effect = y[..., 1] * factor if system.has_effect else None
+    return plasma, effect
 
 
 def build_result(sim: Simulation) -> Result:
@@ -115,38 +146,64 @@ def build_result(sim: Simulation) -> Result:
 
     drugs_summary: dict[str, Any] = {}
     citations: list[str] = []
+    population: dict[str, dict[str, np.ndarray]] = {}
+    pop = sc.patient.population if sc.patient is not None else None
     for name, ch in sim.patient.channels.items():
-        states = ch.solver.sample(grid)
         system = ch.system
         unit = ch.drug.plasma_unit
         factor = ch.drug.plasma_factor
-        plasma = states[..., system.index("central")] / system.v1 * factor
-        columns[f"patient.{name}.plasma[{unit}]"] = plasma
-        if system.has_effect:
-            columns[f"patient.{name}.effect[{unit}]"] = states[..., system.index("effect")] * factor
+        plasma, effect = _concentrations(ch, grid)
         final = ch.solver.state(sim.duration)
-        amounts = final[..., system.amount_states]
-        in_body = float(
-            np.sum(final[[i for i, s in enumerate(system.states) if s not in
-                          ("effect", "auc", "eliminated", "not_absorbed")]])
-        )  # fmt: skip
+        idx = {s: i for i, s in enumerate(system.states)}
+        not_body = ("effect", "auc", "eliminated", "not_absorbed")
+        body = [i for s, i in idx.items() if s not in not_body]
+        auc = final[..., idx["auc"]] * factor / 3600.0
+        if pop is None:
+            columns[f"patient.{name}.plasma[{unit}]"] = plasma
+            if effect is not None:
+                columns[f"patient.{name}.effect[{unit}]"] = effect
+        else:
+            population[name] = {"plasma": plasma}
+            if effect is not None:
+                population[name]["effect"] = effect
+            for kind, values in population[name].items():
+                bands = np.percentile(values, pop.percentiles, axis=0)  # one partition for all
+                for pct, band in zip(pop.percentiles, bands, strict=True):
+                    columns[f"patient.{name}.{kind}.p{pct:g}[{unit}]"] = band
         metrics = exposure_metrics(grid, plasma)
-        drugs_summary[name] = {
+        absorption = {route: ch.spec.routes[route] for route in sorted(ch.routes_used)
+                      if route in ch.spec.routes}  # fmt: skip
+        cites = list(ch.spec.citations) + [a.citation for a in absorption.values() if a.citation]
+        balance = np.sum(final[..., system.amount_states], axis=-1) - ch.given
+        drug_entry: dict[str, Any] = {
             "model": ch.spec.key,
             "plasma_unit": unit,
-            "cmax": metrics["cmax"],
-            "tmax_s": metrics["tmax_s"],
-            "auc": float(final[system.index("auc")]) * factor / 3600.0,
+            "cmax": float(np.median(metrics["cmax"])),
+            "tmax_s": float(np.median(metrics["tmax_s"])),
+            "auc": float(np.median(auc)),
             "auc_unit": f"{unit}*h",
             "amount_unit": ch.drug.amount_unit,
             "given": ch.given,
-            "in_body": in_body,
-            "eliminated": float(final[system.index("eliminated")]),
-            "not_absorbed": float(final[system.index("not_absorbed")]),
-            "mass_balance_error": float(np.sum(amounts) - ch.given),
-            "citations": [str(c) for c in ch.spec.citations],
+            "in_body": float(np.median(np.sum(final[..., body], axis=-1))),
+            "eliminated": float(np.median(final[..., idx["eliminated"]])),
+            "not_absorbed": float(np.median(final[..., idx["not_absorbed"]])),
+            "mass_balance_error": float(np.max(np.abs(balance))),
+            "routes": {route: {"bioavailability": a.bioavailability, "lag_s": a.lag * 60.0}
+                       for route, a in absorption.items()},  # fmt: skip
+            "citations": list(dict.fromkeys(str(c) for c in cites)),
         }
-        for c in ch.spec.citations:
+        if pop is not None:
+            drug_entry["population"] = {
+                "n": pop.n,
+                "percentiles": {
+                    key: {f"p{p:g}": float(np.percentile(values, p)) for p in pop.percentiles}
+                    for key, values in (("cmax", metrics["cmax"]), ("tmax_s", metrics["tmax_s"]),
+                                        ("auc", auc))
+                },
+                "variability": {k: float(v) for k, v in ch.spec.variability.items()},
+            }  # fmt: skip
+        drugs_summary[name] = drug_entry
+        for c in cites:
             if str(c) not in citations:
                 citations.append(str(c))
     frame = pd.DataFrame(columns, index=pd.Index(grid, name="time_s"))
@@ -162,4 +219,4 @@ def build_result(sim: Simulation) -> Result:
         "citations": citations,
         "warnings": warnings,
     }
-    return Result(sc, sim.seed, frame, list(sim.log.records), summary, warnings)
+    return Result(sc, sim.seed, frame, list(sim.log.records), summary, warnings, population)

@@ -23,12 +23,13 @@ from pumpsim.engine.pumps import PumpRuntime
 from pumpsim.engine.recorder import EventLog
 from pumpsim.engine.result import Result, build_result
 from pumpsim.errors import NotSupportedError
+from pumpsim.pk.model import Absorption, Citation, Pathway
 from pumpsim.pk.registry import get_drug
 from pumpsim.pump.controller import Controller, ReferenceController
 from pumpsim.pump.program import Step, resolve_program
 from pumpsim.scenario.checks import covariates
 from pumpsim.scenario.load import load_scenario
-from pumpsim.scenario.schema import BolusEvent, Pump, Scenario
+from pumpsim.scenario.schema import AbsorptionSpec, BolusEvent, Pump, Scenario
 
 __all__ = ["simulate", "Simulation"]
 
@@ -43,6 +44,16 @@ def default_controller(pump: Pump, program: list[Step]) -> Controller:
     """pumpsim's reference controller configured from the pump's settings."""
     kvo = pump.settings.kvo_rate if pump.settings.kvo_rate is not None else 1.0 / 3600
     return ReferenceController(program, pump.settings.vtbi_end, kvo)
+
+
+def user_absorption(spec: AbsorptionSpec) -> Absorption:
+    """A scenario's ``absorption:`` block as a one-pathway Absorption (rates per minute)."""
+    ka = spec.ka * 60.0 if spec.ka is not None else math.log(2.0) / (spec.half_life / 60.0)  # type: ignore[operator]
+    return Absorption(
+        pathways=(Pathway(spec.bioavailability, ka, spec.chain),),
+        lag=spec.lag / 60.0,
+        citation=Citation("user", "absorption parameters supplied in the scenario"),
+    )
 
 
 def _amount_factor(drug: str, salt: str | None) -> float:
@@ -69,13 +80,23 @@ class Simulation:
         self.duration = float(scenario.duration)  # type: ignore[arg-type]
         self._refuse_unsupported()
         models: dict[str, str | None] = {}
-        for p in scenario.pumps:
-            models.setdefault(p.drug, p.pk_model)
-        for ev in scenario.events:
-            if isinstance(ev, BolusEvent):
-                models.setdefault(ev.drug, ev.pk_model)
+        absorption: dict[str, dict[str, Absorption]] = {}
+        givers: list[Pump | BolusEvent] = list(scenario.pumps)
+        givers += [e for e in scenario.events if isinstance(e, BolusEvent)]
+        for giver in givers:
+            models.setdefault(giver.drug, giver.pk_model)
+            if giver.absorption is not None:
+                absorption.setdefault(giver.drug, {})[giver.route] = user_absorption(
+                    giver.absorption
+                )
         self.covariates = covariates(scenario)
-        self.patient = PatientPK(self.env, self.covariates, models)
+        population = None
+        pop = scenario.patient.population if scenario.patient is not None else None
+        if pop is not None:
+            # the population has its own stream, so adding pumps or events never changes it
+            pop_seed = pop.seed if pop.seed is not None else self.seed
+            population = (pop.n, np.random.default_rng([pop_seed, 1]))
+        self.patient = PatientPK(self.env, self.covariates, models, absorption, population)
         for warning in self.patient.warnings:
             self.log.write(0.0, "patient", "warning", message=warning)
         make = controller or default_controller

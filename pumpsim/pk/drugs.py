@@ -35,11 +35,32 @@ class Drug:
     description: str = ""
 
 
+# Salt factors = molar mass of base / molar mass of salt (IUPAC atomic masses: C 12.011,
+# H 1.008, N 14.007, O 15.999, S 32.06, Cl 35.453). Morphine C17H19NO3 285.34; sulfate
+# pentahydrate (C17H19NO3)2·H2SO4·5H2O 758.83; hydrochloride trihydrate (Ph. Eur.)
+# C17H19NO3·HCl·3H2O 375.85. Local anaesthetic strengths are stated as the anhydrous
+# hydrochloride: lidocaine C14H22N2O 234.34 / 270.80, bupivacaine C18H28N2O 288.43 /
+# 324.89, ropivacaine C17H26N2O 274.41 / 310.87.
+MORPHINE_SALTS = {"sulfate": 2 * 285.34 / 758.83, "hydrochloride": 285.34 / 375.85}
+
 DRUGS: dict[str, Drug] = {
     d.name: d
     for d in (
         Drug("propofol", "mg", "ug/mL", 1.0, "schnider1998", description="hypnotic"),
         Drug("remifentanil", "mg", "ng/mL", 1000.0, "minto1997", description="opioid"),
+        Drug("morphine", "mg", "ng/mL", 1000.0, "lotsch2002", MORPHINE_SALTS, "opioid"),
+        # IU/L x 1000 = mU/L (= uU/mL)
+        Drug("insulin", "IU", "mU/L", 1000.0, "hovorka2004", description="rapid-acting insulin"),
+        # IU/L / 1000 = U/mL (anti-Xa activity)
+        Drug("heparin", "IU", "U/mL", 1.0 / 1000.0, "heparin_mm", description="anticoagulant"),
+        Drug("vancomycin", "mg", "mg/L", 1.0, "goti2018", description="glycopeptide antibiotic"),
+        Drug("lidocaine", "mg", "ug/mL", 1.0, "burm1987_lidocaine",
+             {"hydrochloride": 234.34 / 270.80}, "local anaesthetic"),
+        Drug("bupivacaine", "mg", "ug/mL", 1.0, "burm1987_bupivacaine",
+             {"hydrochloride": 288.43 / 324.89}, "local anaesthetic"),
+        Drug("ropivacaine", "mg", "ug/mL", 1.0, "naropin_label",
+             {"hydrochloride": 274.41 / 310.87}, "local anaesthetic"),
+        Drug("ceftriaxone", "mg", "ug/mL", 1.0, "sanzcodina2023", description="cephalosporin"),
         Drug("fluid", "mg", "", 1.0, None, description="plain fluid, no PK"),
     )
-}
+}  # fmt: skip

@@ -198,8 +198,9 @@ def build_system(disp: Mammillary, routes: Mapping[str, Absorption]) -> LinearPK
 
     Rates in ``disp`` and the pathways are per minute; the matrix is per second.
     """
-    v1 = np.asarray(disp.v1, dtype=float)
-    batch = v1.shape
+    present = [np.asarray(v, dtype=float) for v in disp.as_dict().values()]
+    batch = np.broadcast_shapes(*(p.shape for p in present))  # one system per patient
+    v1 = np.broadcast_to(np.asarray(disp.v1, dtype=float), batch)
     names: list[str] = []
     depot_links: list[tuple[int, float]] = []  # (state index, ka) for each depot state
     route_entry: dict[str, list[tuple[int, float]]] = {}

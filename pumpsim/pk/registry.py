@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from pumpsim.pk.drugs import DRUGS, Drug
 from pumpsim.pk.model import ModelSpec
+from pumpsim.pk.nonlinear import NonlinearSpec
 from pumpsim.pk.params import MODULES
 
 __all__ = ["Drug", "DRUGS", "models", "get_model", "get_drug", "model_keys"]
@@ -25,11 +26,11 @@ def models() -> dict[str, ModelSpec]:
     for name in MODULES:
         module = importlib.import_module(f"pumpsim.pk.params.{name}")
         for value in vars(module).values():
-            if isinstance(value, ModelSpec):
+            if isinstance(value, (ModelSpec, NonlinearSpec)):
                 for key in (value.key, *value.aliases):
                     if key in table and table[key] is not value:
                         raise RuntimeError(f"PK model key {key!r} registered twice")
-                    table[key] = value
+                    table[key] = value  # type: ignore[assignment]  # NonlinearSpec too
     return table
 
 

@@ -33,6 +33,7 @@ def covariates(sc: Scenario) -> Covariates | None:
         sex=p.sex,
         opioids=p.opioids,
         lean_body_mass=p.lean_body_mass,
+        creatinine=p.creatinine,
     )
 
 
@@ -70,7 +71,13 @@ def default_duration(sc: Scenario) -> float:
 
 
 def _check_drug(
-    path: str, drug: str, salt: str | None, pk_model: str | None, route: str, problems: list
+    path: str,
+    drug: str,
+    salt: str | None,
+    pk_model: str | None,
+    route: str,
+    problems: list,
+    own_absorption: bool = False,
 ) -> None:
     if drug not in DRUGS:
         problems.append(
@@ -97,19 +104,20 @@ def _check_drug(
             )
         )
         return
-    if route not in spec.routes:
+    if route not in spec.routes and not own_absorption:
         problems.append(
             Problem(
                 f"{path}.route",
                 f"{spec.key} has no published data for route {route!r}; "
-                f"allowed: {', '.join(spec.routes)}",
+                f"allowed: {', '.join(spec.routes)} (or give 'absorption' parameters)",
             )
         )
 
 
 def _check_pump(i: int, pump: Pump, sc: Scenario, duration: float, problems: list) -> None:
     path = f"pumps[{i}]"
-    _check_drug(path, pump.drug, pump.salt, pump.pk_model, pump.route, problems)
+    _check_drug(path, pump.drug, pump.salt, pump.pk_model, pump.route, problems,
+                pump.absorption is not None)  # fmt: skip
     info = DRUGS.get(pump.drug)
     is_fluid = info is not None and info.default_model is None
     if is_fluid and pump.concentration is not None:
@@ -243,7 +251,8 @@ def check_scenario(sc: Scenario) -> list[Problem]:
             allowed = ", ".join(ids) or "none (the scenario has no pumps)"
             problems.append(Problem(f"{path}.pump", f"no pump {pump_id!r}; allowed: {allowed}"))
         if isinstance(ev, BolusEvent):
-            _check_drug(path, ev.drug, ev.salt, ev.pk_model, ev.route, problems)
+            _check_drug(path, ev.drug, ev.salt, ev.pk_model, ev.route, problems,
+                        ev.absorption is not None)  # fmt: skip
             info = DRUGS.get(ev.drug)
             if info is not None and ev.dose.unit != info.amount_unit:
                 problems.append(
@@ -273,6 +282,21 @@ def check_scenario(sc: Scenario) -> list[Problem]:
                 )
             )
         chosen.setdefault(drug, (spec_key, path))
+    # one absorption per drug and route
+    given_abs: dict[tuple[str, str], tuple[object, str]] = {}
+    sources: list[tuple[str, Pump | BolusEvent]] = [
+        (f"pumps[{i}]", p) for i, p in enumerate(sc.pumps)
+    ]
+    sources += [(f"events[{i}]", e) for i, e in enumerate(sc.events) if isinstance(e, BolusEvent)]
+    for path, item in sources:
+        absorption = getattr(item, "absorption", None)
+        if absorption is None:
+            continue
+        key2 = (item.drug, item.route)
+        if key2 in given_abs and given_abs[key2][0] != absorption:
+            problems.append(Problem(f"{path}.absorption", f"differs from the {item.drug} "
+                                    f"{item.route} absorption at {given_abs[key2][1]}"))
+        given_abs.setdefault(key2, (absorption, path))
     if chosen and sc.patient is None:
         problems.append(Problem("patient", "required: the scenario gives drugs with PK"))
     cov = covariates(sc)

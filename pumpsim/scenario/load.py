@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pumpsim.errors import Problem, ScenarioError, UnitError
 from pumpsim.scenario.checks import check_scenario, default_duration
 from pumpsim.scenario.schema import Scenario
+from pumpsim.scenario.variants import apply_variant
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,18 +62,22 @@ def read_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario:
+def load_scenario(
+    source: str | Path | Mapping[str, Any] | Scenario, variant: str | None = None
+) -> Scenario:
     """Load and fully validate a scenario from a file path, a mapping or a Scenario.
 
     The returned Scenario has its ``duration`` resolved (the default is the
-    last scheduled time plus one hour).
+    last scheduled time plus one hour). With ``variant``, that named variant
+    (see :mod:`pumpsim.scenario.variants`) is applied first. Every variant a
+    scenario declares is validated along with it.
 
     Raises
     ------
     ScenarioError
         With one located problem per line.
     """
-    if isinstance(source, Scenario):
+    if isinstance(source, Scenario) and variant is None:
         # already validated field by field when it was built: only the cross-field checks
         problems = check_scenario(source)
         if problems:
@@ -80,21 +85,36 @@ def load_scenario(source: str | Path | Mapping[str, Any] | Scenario) -> Scenario
         if source.duration is None:
             return source.model_copy(update={"duration": default_duration(source)})
         return source
-    if isinstance(source, Mapping):
-        data, label = dict(source), "<dict>"
-    else:
-        label = str(source)
-        data = read_file(source)
+    data, label = _raw(source)
+    if variant is not None:
+        data = apply_variant(data, variant, label)
+    return _validate(data, label)
+
+
+def _validate(data: dict[str, Any], label: str) -> Scenario:
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_problems(exc), label) from None
     problems = check_scenario(sc)
+    for name in sc.variants:
+        try:
+            _validate(apply_variant(data, name, label), label)
+        except ScenarioError as exc:
+            problems += [Problem(f"variants.{name} -> {p.path}", p.message) for p in exc.problems]
     if problems:
         raise ScenarioError(problems, label)
     if sc.duration is None:
         sc = sc.model_copy(update={"duration": default_duration(sc)})
     return sc
+
+
+def _raw(source: str | Path | Mapping[str, Any] | Scenario) -> tuple[dict[str, Any], str]:
+    if isinstance(source, Scenario):
+        return source.model_dump(mode="json", exclude_none=True), "<scenario>"
+    if isinstance(source, Mapping):
+        return dict(source), "<dict>"
+    return read_file(source), str(source)
 
 
 def dump_scenario(sc: Scenario) -> str:

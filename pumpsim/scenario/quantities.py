@@ -12,7 +12,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
-from pumpsim.units import Amount, format_amount, format_quantity, parse, parse_amount
+from pumpsim.units import (
+    Amount,
+    format_amount,
+    format_quantity,
+    parse,
+    parse_amount,
+    parse_creatinine,
+)
 
 __all__ = [
     "Time",
@@ -25,9 +32,11 @@ __all__ = [
     "Height",
     "Age",
     "Temperature",
+    "Frequency",
     "Dose",
     "DoseRate",
     "Concentration",
+    "Creatinine",
 ]
 
 
@@ -65,6 +74,12 @@ Weight = _quantity("weight")
 Height = _quantity("height")
 Age = _quantity("age")
 Temperature = _quantity("temperature")
+Frequency = _quantity("frequency")
 Dose = _amount("dose")
 DoseRate = _amount("dose_rate")
 Concentration = _amount("concentration")
+Creatinine = Annotated[
+    float,
+    BeforeValidator(parse_creatinine),
+    PlainSerializer(lambda v: f"{v:.10g} mg/dL", return_type=str),
+]

@@ -10,7 +10,7 @@ that does not exist, a patient outside a model's range) live in
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -18,12 +18,15 @@ from pumpsim.scenario.quantities import (
     Age,
     Compliance,
     Concentration,
+    Creatinine,
     Dose,
     DoseRate,
     Flow,
+    Frequency,
     Height,
     Pressure,
     Resistance,
+    Temperature,
     Time,
     Volume,
     Weight,
@@ -35,6 +38,8 @@ __all__ = [
     "Patient",
     "Pump",
     "Line",
+    "Manifold",
+    "MechanismSettings",
     "PumpSettings",
     "ProgramStep",
     "Event",
@@ -82,8 +87,23 @@ class Output(_Model):
         return _positive(v, "time interval such as '30 s'")  # type: ignore[return-value]
 
 
+class Population(_Model):
+    """A virtual population: ``n`` patients with the model's published variability."""
+
+    n: int = Field(ge=1, le=100_000)
+    seed: int | None = None
+    percentiles: list[float] = Field(default_factory=lambda: [5.0, 50.0, 95.0])
+
+    @field_validator("percentiles")
+    @classmethod
+    def _pct(cls, v: list[float]) -> list[float]:
+        if not v or any(not 0 <= p <= 100 for p in v) or sorted(set(v)) != v:
+            raise ValueError("must be increasing numbers from 0 to 100, e.g. [5, 50, 95]")
+        return v
+
+
 class Patient(_Model):
-    """The patient's covariates."""
+    """The patient's covariates (and, optionally, a virtual population around them)."""
 
     age: Age
     weight: Weight
@@ -91,6 +111,8 @@ class Patient(_Model):
     sex: Literal["male", "female"]
     opioids: bool = False
     lean_body_mass: Weight | None = None
+    creatinine: Creatinine | None = None
+    population: Population | None = None
 
     @field_validator("age")
     @classmethod
@@ -120,11 +142,55 @@ class Line(_Model):
     dead_volume: Volume = 0.0
     compliance: Compliance | None = None
     resistance: Resistance | None = None
+    back_pressure: Pressure = 0.0  # at the patient's end (venous pressure, head height)
+    primed_with: Literal["drug", "carrier"] = "drug"
+    manifold: Identifier | None = None  # joins the common line of that manifold
 
-    @field_validator("dead_volume", "compliance", "resistance")
+    @field_validator("dead_volume", "compliance", "resistance", "back_pressure")
     @classmethod
     def _nonneg(cls, v: float | None) -> float | None:
         return _non_negative(v)
+
+
+class Manifold(_Model):
+    """A common line that several pumps join (their ``line.manifold``) before the patient."""
+
+    id: Identifier
+    dead_volume: Volume = 0.0
+    primed_with: Literal["drug", "carrier"] = "carrier"
+
+    @field_validator("dead_volume")
+    @classmethod
+    def _nonneg(cls, v: float) -> float:
+        return _non_negative(v)  # type: ignore[return-value]
+
+
+class MechanismSettings(_Model):
+    """Overrides of a pump mechanism's physical defaults (each applies to some kinds)."""
+
+    compliance: Compliance | None = None  # syringe or cassette compliance
+    free_play: Volume | None = None  # syringe: drive travel before the plunger moves
+    pulsatility: float | None = Field(default=None, ge=0.0, lt=2.0)  # (max-min)/mean
+    stroke_volume: Volume | None = None  # volumetric
+    shot: Time | None = None  # volumetric: each stroke as a shot of this duration
+    temperature: Temperature | None = None  # elastomeric: at the flow restrictor
+
+    @field_validator("compliance", "free_play")
+    @classmethod
+    def _nonneg(cls, v: float | None) -> float | None:
+        return _non_negative(v)
+
+    @field_validator("stroke_volume", "shot")
+    @classmethod
+    def _pos(cls, v: float | None) -> float | None:
+        return _positive(v)
+
+    @field_validator("temperature")
+    @classmethod
+    def _temperature(cls, v: float | None) -> float | None:
+        if v is not None and not 0.0 <= v <= 60.0:
+            raise ValueError("must be between 0 and 60 degC")
+        return v
 
 
 class PumpSettings(_Model):
@@ -135,8 +201,10 @@ class PumpSettings(_Model):
     kvo_rate: Flow | None = None
     max_rate: Flow | None = None
     vtbi_end: Literal["stop", "kvo", "continue"] = "stop"
+    air_cumulative_limit: Volume | None = None  # air passing in a rolling 15 min
+    back_off: bool = False  # relieve line pressure when the pump stops (bolus reduction)
 
-    @field_validator("occlusion_limit", "air_limit", "kvo_rate", "max_rate")
+    @field_validator("occlusion_limit", "air_limit", "kvo_rate", "max_rate", "air_cumulative_limit")
     @classmethod
     def _pos(cls, v: float | None) -> float | None:
         return _positive(v)
@@ -184,6 +252,32 @@ class ProgramStep(_Model):
         return self
 
 
+class AbsorptionSpec(_Model):
+    """Absorption parameters a user supplies for a route (one first-order pathway).
+
+    Give ``ka`` (e.g. ``"0.05 1/min"``) or ``half_life`` (e.g. ``"12 min"``);
+    ``chain`` compartments in series each empty at ``ka``.
+    """
+
+    ka: Frequency | None = None
+    half_life: Time | None = None
+    bioavailability: float = Field(default=1.0, gt=0.0, le=1.0)
+    lag: Time = 0.0
+    chain: int = Field(default=1, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> AbsorptionSpec:
+        if (self.ka is None) == (self.half_life is None):
+            raise ValueError("give exactly one of 'ka' (e.g. '0.05 1/min') or 'half_life'")
+        if (self.ka is not None and self.ka <= 0) or (
+            self.half_life is not None and self.half_life <= 0
+        ):
+            raise ValueError("the absorption rate must be greater than zero")
+        if self.lag < 0:
+            raise ValueError("lag must not be negative")
+        return self
+
+
 class Pump(_Model):
     """One pump, its container, its drug, its line and its program."""
 
@@ -194,11 +288,14 @@ class Pump(_Model):
     pk_model: str | None = None
     concentration: Concentration | None = None
     route: Route = "iv"
+    absorption: AbsorptionSpec | None = None
     syringe: Volume | None = None
     container: Volume | None = None
     fill: Volume | None = None
     line: Line = Line()
     settings: PumpSettings = PumpSettings()
+    mechanism: MechanismSettings = MechanismSettings()
+    purge: bool = False  # syringe purged (primed) in the pump before connection
     program: list[ProgramStep] = Field(min_length=1)
 
     @field_validator("concentration")
@@ -237,6 +334,7 @@ class BolusEvent(_EventBase):
     drug: str
     dose: Dose
     route: Route = "iv"
+    absorption: AbsorptionSpec | None = None
     salt: str | None = None
     pk_model: str | None = None
     duration: Time | None = None
@@ -261,6 +359,12 @@ class OcclusionEvent(_EventBase):
     pump: str
     side: Literal["upstream", "downstream"] = "downstream"
     severity: float = Field(default=1.0, gt=0.0, le=1.0)
+    onset: Time | None = None  # gradual: severity grows from 0 over this time
+
+    @field_validator("onset")
+    @classmethod
+    def _onset(cls, v: float | None) -> float | None:
+        return _positive(v, "time such as '10 min'")
 
 
 class ClearOcclusionEvent(_EventBase):
@@ -302,6 +406,11 @@ class Scenario(_Model):
     patient: Patient | None = None
     pumps: list[Pump] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+    manifolds: list[Manifold] = Field(default_factory=list)
+    variants: dict[Identifier, dict[str, Any]] = Field(
+        default_factory=dict, description="named overrides: field path -> value"
+    )
+    compare: bool = Field(default=False, description="run base and every variant, overlaid")
 
     @field_validator("duration")
     @classmethod
