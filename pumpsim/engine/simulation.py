@@ -83,8 +83,10 @@ class Simulation:
         absorption: dict[str, dict[str, Absorption]] = {}
         givers: list[Pump | BolusEvent] = list(scenario.pumps)
         givers += [e for e in scenario.events if isinstance(e, BolusEvent)]
+        routes: dict[str, set[str]] = {}
         for giver in givers:
             models.setdefault(giver.drug, giver.pk_model)
+            routes.setdefault(giver.drug, set()).add(giver.route)
             if giver.absorption is not None:
                 absorption.setdefault(giver.drug, {})[giver.route] = user_absorption(
                     giver.absorption
@@ -96,7 +98,9 @@ class Simulation:
             # the population has its own stream, so adding pumps or events never changes it
             pop_seed = pop.seed if pop.seed is not None else self.seed
             population = (pop.n, np.random.default_rng([pop_seed, 1]))
-        self.patient = PatientPK(self.env, self.covariates, models, absorption, population)
+        self.patient = PatientPK(
+            self.env, self.covariates, models, absorption, population, routes
+        )
         for warning in self.patient.warnings:
             self.log.write(0.0, "patient", "warning", message=warning)
         make = controller or default_controller
