@@ -98,7 +98,7 @@ def _print_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
     table = Table(*[str(c) for c in frame.columns], title=title)
     for row in frame.itertuples(index=False):
         table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
-    Console().print(table)
+    Console(width=max(100, Console().width)).print(table)
 
 
 def _threshold(text: str | None, drug: str) -> dict[str, float] | None:

@@ -84,8 +84,12 @@ class Comparison:
             out += [c for c in res.citations if c not in out]
         return out
 
-    def plot(self, drug: str | None = None, ax: Any = None) -> Any:
-        """Plasma concentration of ``drug`` (default: the first) for every arm, one axes."""
+    def plot(self, drug: str | None = None, ax: Any = None, log: bool = False) -> Any:
+        """Plasma concentration of ``drug`` (default: the first) for every arm, one axes.
+
+        ``log=True`` draws a logarithmic concentration axis, which shows absorption
+        and terminal phases that an IV peak would flatten.
+        """
         drug = drug or self.drugs()[0]
         if ax is None:
             import matplotlib.pyplot as plt
@@ -103,15 +107,33 @@ class Comparison:
             ax.plot(t, res.timeseries[f"patient.{drug}.plasma[{unit}]"], label=arm)
         ax.set_xlabel("time [min]")
         ax.set_ylabel(f"{drug} plasma [{unit}]")
+        if log:
+            ax.set_yscale("log")
+            top = max(float(np.nanmax(line.get_ydata())) for line in ax.get_lines())
+            ax.set_ylim(top * 1e-3, top * 2)
         ax.grid(alpha=0.3)
-        ax.legend(title="arm")
+        ax.legend(title="arm", fontsize="small")
+        return fig
+
+    def figure(self, drug: str | None = None, fig: Any = None) -> Any:
+        """Linear and logarithmic panels side by side, titled, with the citations under them."""
+        drug = drug or self.drugs()[0]
+        if fig is None:
+            import matplotlib.pyplot as plt
+
+            fig = plt.figure(figsize=(12, 5.5), layout="constrained")
+        left, right = fig.subplots(1, 2)
+        self.plot(drug, ax=left)
+        self.plot(drug, ax=right, log=True)
         first = next(iter(self.results.values()))
-        ax.set_title(first.scenario.name.split(" [")[0], fontsize="medium")
-        cites = "\n".join(_short(c) for c in self.citations())
-        fig.text(0.01, 0.0, cites, fontsize="xx-small", va="bottom", wrap=True)
+        fig.suptitle(first.scenario.name.split(" [")[0], fontsize="medium")
+        cites = self.citations()
+        fig.text(0.01, 0.005, "\n".join(_short(c) for c in cites), fontsize="xx-small",
+                 va="bottom")  # fmt: skip
         engine = fig.get_layout_engine()
         if engine is not None:  # leave room under the axes for the citations
-            engine.set(rect=(0, 0.04 + 0.018 * len(self.citations()), 1, 0.96))  # type: ignore[call-arg]
+            bottom = 0.03 + 0.02 * len(cites)
+            engine.set(rect=(0, bottom, 1, 1 - bottom))  # type: ignore[call-arg]
         return fig
 
     def save(self, out_dir: str | Path, thresholds: Mapping[str, float] | None = None) -> Path:
@@ -124,15 +146,14 @@ class Comparison:
         self.table(thresholds).to_csv(out / "comparison.csv", index=False, float_format="%.6g")
         (out / "plots").mkdir(parents=True, exist_ok=True)
         for drug in self.drugs():
-            fig = Figure(figsize=(9, 5.5), layout="constrained")
-            self.plot(drug, ax=fig.subplots())
+            fig = self.figure(drug, fig=Figure(figsize=(12, 5.5), layout="constrained"))
             name = "comparison.png" if drug == self.drugs()[0] else f"comparison_{drug}.png"
             fig.savefig(out / "plots" / name, dpi=110)
         return out
 
 
 def _short(citation: str) -> str:
-    return citation if len(citation) < 160 else citation[:157] + "..."
+    return citation if len(citation) < 200 else citation[:197] + "..."
 
 
 def run_comparison(

@@ -80,9 +80,10 @@ STANSKI = Citation(
     "morphine. Clin Pharmacol Ther 1978;24:52-59.",
 )
 EPIDURAL_SOURCE = Citation(
-    "epidural_morphine_6mg",
-    "Pharmacokinetics of epidural morphine in man (5 patients, 6 mg epidural morphine; "
-    "abstract as quoted in pumpsim REFERENCES.md, bibliographic details not verified).",
+    "nordberg1984",
+    "Nordberg G, Hedner T, Mellstrand T, Dahlstrom B. Pharmacokinetics of epidural morphine "
+    "in man. Eur J Clin Pharmacol 1984;26:233-237 (5 patients, 6 mg; Cmax 66 +/- 8 ng/mL "
+    "at 12 +/- 3 min).",
 )
 NORDBERG = Citation(
     "nordberg1983",
