@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check a scenario file; exit 1 with its problems")
     val.add_argument("scenario", type=Path)
+
+    mdl = sub.add_parser("models", help="list the PK models, their routes and citations")
+    mdl.add_argument("--drug", default=None, help="only this drug's models")
     return parser
 
 
@@ -98,7 +101,7 @@ def _print_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
     table = Table(*[str(c) for c in frame.columns], title=title)
     for row in frame.itertuples(index=False):
         table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
-    Console(width=max(100, Console().width)).print(table)
+    Console(width=max(160, Console().width)).print(table)
 
 
 def _threshold(text: str | None, drug: str) -> dict[str, float] | None:
@@ -120,6 +123,33 @@ def _patient(text: str | None) -> dict[str, str] | None:
     if any(len(p) != 2 for p in pairs):
         raise PumpsimError(f"--patient: {text!r}; write e.g. 'age=40 y,weight=70 kg'")
     return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from pumpsim.pk.registry import DRUGS, models
+
+    rows, cites = [], []
+    seen: set[str] = set()
+    for spec in sorted(models().values(), key=lambda s: (s.drug, s.key)):
+        if spec.key in seen or (args.drug and spec.drug != args.drug):
+            continue
+        seen.add(spec.key)
+        rows.append({
+            "drug": spec.drug, "model": spec.key, "aliases": ", ".join(spec.aliases),
+            "default": "yes" if DRUGS[spec.drug].default_model == spec.key else "",
+            "routes": ", ".join(spec.routes), "variability": "yes" if spec.variability else "",
+        })  # fmt: skip
+        for c in [*spec.citations, *(a.citation for a in spec.routes.values() if a.citation)]:
+            if str(c) not in cites:
+                cites.append(str(c))
+    if not rows:
+        raise PumpsimError(f"models: unknown drug {args.drug!r}; known: {', '.join(sorted(DRUGS))}")
+    _print_table(pd.DataFrame(rows), "pumpsim PK models")
+    for c in cites:
+        print(f"  {c}")
+    return 0
 
 
 def _cmd_routes(args: argparse.Namespace) -> int:
@@ -174,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes}
+    handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
+                "models": _cmd_models}  # fmt: skip
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

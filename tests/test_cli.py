@@ -100,3 +100,14 @@ def test_version_and_module_entry_point() -> None:
     out = subprocess.run([sys.executable, "-m", "pumpsim", "--version"], capture_output=True,
                          text=True, check=True)  # fmt: skip
     assert out.stdout.startswith("pumpsim ")
+
+
+def test_models_lists_every_drug_with_citations(capsys) -> None:
+    code, out, _ = run(["models"], capsys)
+    assert code == 0
+    for key in ("schnider1998", "eleveld2018", "minto1997", "lotsch2002", "hovorka2004",
+                "heparin_mm", "goti2018", "burm1987_bupivacaine", "sanzcodina2023"):
+        assert key in out
+    assert "doi:10.1016/j.bja.2018.01.018" in out
+    code, _, err = run(["models", "--drug", "unobtainium"], capsys)
+    assert code == 1 and "unknown drug" in err
