@@ -147,8 +147,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
     if not rows:
         raise PumpsimError(f"models: unknown drug {args.drug!r}; known: {', '.join(sorted(DRUGS))}")
     _print_table(pd.DataFrame(rows), "pumpsim PK models")
-    for c in cites:
-        print(f"  {c}")
+    for text in cites:
+        print(f"  {text}")
     return 0
 
 
