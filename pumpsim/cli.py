@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.add_argument("--variant", default=None, help="run the scenario's named variant")
+    run.add_argument("--controller", default=None, metavar="MODULE:CLASS",
+                     help="controller of every pump, e.g. mypkg.mymodule:MyController "
+                          "(default: the scenario's, else pumpsim's reference)")  # fmt: skip
     run.add_argument("--compare", action="store_true",
                      help="run the base and every variant and overlay them")  # fmt: skip
 
@@ -53,12 +56,100 @@ def build_parser() -> argparse.ArgumentParser:
     routes.add_argument("--patient", default=None,
                         help='e.g. "age=40 y,weight=70 kg,height=170 cm,sex=male"')  # fmt: skip
 
+    ver = sub.add_parser("verify", help="run the conformance suite with a controller and report "
+                         "which safety requirements it keeps (exit 1 if any fails)")  # fmt: skip
+    ver.add_argument("--controller", default=None, metavar="MODULE:CLASS",
+                     help="controller under test (default: pumpsim's reference)")
+    ver.add_argument("--out", type=Path, default=None,
+                     help="report folder (default: out/verify-<controller>)")  # fmt: skip
+    ver.add_argument("--quiet", action="store_true", help="print nothing but failures")
+
     val = sub.add_parser("validate", help="check a scenario file; exit 1 with its problems")
     val.add_argument("scenario", type=Path)
 
     mdl = sub.add_parser("models", help="list the PK models, their routes and citations")
     mdl.add_argument("--drug", default=None, help="only this drug's models")
+    _add_bench_parser(sub)
     return parser
+
+
+def _add_bench_parser(sub) -> None:  # type: ignore[no-untyped-def]
+    bench = sub.add_parser("bench", help="simulated IEC 60601-2-24 bench tests of a pump")
+    tests = bench.add_subparsers(dest="test", metavar="TEST", required=True)
+    tr = tests.add_parser("trumpet", help="start-up graph and trumpet curve (0.5-min balance)")
+    occ = tests.add_parser("occlusion", help="time to occlusion alarm and post-release bolus")
+    for p in (tr, occ):
+        p.add_argument("--pump", default="syringe",
+                       choices=["ideal", "syringe", "volumetric", "elastomeric"])  # fmt: skip
+        p.add_argument("--syringe", default="50 mL", help='syringe size, e.g. "50 mL"')
+        p.add_argument("--rate", default=None, help='e.g. "5 mL/h" (trumpet default 5 mL/h '
+                       'syringe, 25 mL/h volumetric; occlusion default 1 mL/h)')  # fmt: skip
+        p.add_argument("--out", type=Path, default=None, help="output folder (default out/bench)")
+        p.add_argument("--compliance", default=None, help='line compliance, e.g. "2.5 uL/mmHg"')
+        p.add_argument("--resistance", default=None, help='e.g. "0.2 mmHg/(mL/h)"')
+    tr.add_argument("--purge", action="store_true", help="purge the syringe before the test")
+    tr.add_argument("--resolution", default=None, help='balance resolution, e.g. "0.1 mg"')
+    tr.add_argument("--noise", default=None, help='balance noise (SD), e.g. "0.5 mg"')
+    tr.add_argument("--seed", type=int, default=0, help="seed of the balance noise")
+    occ.add_argument("--threshold", default="300 mmHg", help="occlusion alarm limit")
+    occ.add_argument("--rates", default=None, help='a sweep, e.g. "0.5,1,5 mL/h"')
+    occ.add_argument("--back-off", action="store_true", help="relieve pressure at the alarm")
+    occ.add_argument("--no-purge", action="store_true", help="test an unpurged syringe")
+
+
+def _rate_list(text: str) -> list[float]:
+    """``"0.5,1,5 mL/h"`` -> rates [mL/h] (one unit after the numbers)."""
+    import re
+
+    from pumpsim.errors import UnitError
+    from pumpsim.units import parse
+
+    m = re.fullmatch(r"\s*([-+.\deE]+(?:\s*,\s*[-+.\deE]+)*)\s*(\S.*)", text)
+    if m is None:
+        raise UnitError(f"{text!r}: write rates as numbers and one unit, e.g. '0.5,1,5 mL/h'")
+    return [parse(f"{x.strip()} {m[2]}", "flow") * 3600.0 for x in m[1].split(",")]
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    """``pumpsim bench trumpet|occlusion``: run :mod:`pumpsim.bench`, write CSV and PNG."""
+    import pandas as pd
+
+    from pumpsim import bench
+    from pumpsim.plot_bench import save_occlusion_figure, save_trumpet_figures
+    from pumpsim.units import parse
+
+    out = args.out if args.out is not None else Path("out") / "bench"
+    syringe = parse(args.syringe, "volume") if args.pump == "syringe" else None
+    line = {k: v for k, v in (("compliance", args.compliance), ("resistance", args.resistance))
+            if v is not None}  # fmt: skip
+    if args.test == "trumpet":
+        default = "25 mL/h" if args.pump == "volumetric" else "5 mL/h"
+        rate = parse(args.rate or default, "flow") * 3600.0
+        grams = {k: parse(v, "weight") * 1000.0 if v else None
+                 for k, v in (("res", args.resolution), ("noise", args.noise))}  # fmt: skip
+        balance = bench.Balance(grams["res"], grams["noise"] or 0.0)
+        b = bench.trumpet_test(args.pump, rate, syringe, args.purge, balance, args.seed, line=line)
+        out.mkdir(parents=True, exist_ok=True)
+        table = b.table()
+        table.to_csv(out / "trumpet.csv", float_format="%.6g")
+        b.graph.to_frame().to_csv(out / "startup.csv", index=False, float_format="%.6g")
+        b.balance_log.to_csv(out / "balance.csv", index=False, float_format="%.10g")
+        paths = save_trumpet_figures(b, out)
+        print(f"{args.pump} at {rate:g} mL/h: A = {b.trumpet.A:+.3f} %")
+        print(table.to_string(float_format=lambda x: f"{x:+.3f}"))
+    else:
+        rates = _rate_list(args.rates or args.rate or "1 mL/h")
+        threshold = parse(args.threshold, "pressure")
+        results = [bench.occlusion_test(args.pump, r, threshold, syringe, not args.no_purge,
+                                        args.back_off, line=line) for r in rates]  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        table = bench.occlusion_table(results)
+        table.to_csv(out / "occlusion.csv", index=False, float_format="%.6g")
+        paths = [save_occlusion_figure(results, out)]
+        with pd.option_context("display.width", 200):
+            print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print("wrote " + ", ".join(str(p) for p in [*paths, out]))
+    return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -85,13 +176,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"wrote {out}/")
         return 0
     try:
-        result = simulate(sc, seed=args.seed)
+        result = simulate(sc, seed=args.seed, controller=args.controller)
     except PumpsimError as exc:
         raise PumpsimError(f"{args.scenario}: {exc}") from exc
     result.save(out, plots=not args.no_plots)
     if not args.quiet:
         _print_summary(result, out)
     return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pumpsim.verify import verify, why_not
+
+    report = verify(args.controller)
+    name = (args.controller or "reference").replace(":", "-").replace("/", "-").replace(".", "_")
+    out = args.out if args.out is not None else Path("out") / f"verify-{name}"
+    report.save(out)
+    console = Console()
+    if not args.quiet:
+        table = Table("requirement", "verdict", "scenario", "evidence",
+                      title=f"conformance: {report.controller}")  # fmt: skip
+        for rid, r in report.to_dict()["requirements"].items():
+            style = {"pass": "green", "fail": "bold red"}.get(r["status"], "dim")
+            table.add_row(rid, f"[{style}]{r['status']}[/{style}]", r["decided_by"] or "-",
+                          r["evidence"] or why_not(r))  # fmt: skip
+        console.print(table)
+    for rid in report.failed:
+        status, v, where = report.status(rid)
+        assert v is not None
+        when = f" at {v.time_s / 60:.2f} min" if v.time_s is not None else ""
+        print(f"FAIL {rid} ({where}{when}): {v.evidence}", file=sys.stderr)
+    if not args.quiet:
+        print(f"{len(report.passed)} pass, {len(report.failed)} fail, "
+              f"{len(report.not_exercised)} not exercised; wrote {out}/report.md, report.json")
+    return 1 if report.failed else 0
 
 
 def _print_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
@@ -195,6 +316,12 @@ def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
         console.print(table)
     for w in s["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {w}")
+    verdicts = s.get("requirements", {})
+    failed = [rid for rid, v in verdicts.items() if v["status"] == "fail"]
+    if verdicts:
+        passed = sum(1 for v in verdicts.values() if v["status"] == "pass")
+        console.print(f"safety requirements: {passed} pass, {len(failed)} fail"
+                      + (f" ([red]{', '.join(failed)}[/red])" if failed else ""))  # fmt: skip
     console.print(f"wrote {out}/")
 
 
@@ -205,7 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
-                "models": _cmd_models}  # fmt: skip
+                "verify": _cmd_verify,
+                "models": _cmd_models, "bench": _cmd_bench}  # fmt: skip
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

@@ -16,7 +16,15 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from pumpsim.engine.result import Result
 
-__all__ = ["overview", "plot_flows", "plot_concentrations", "mark_events", "save_plots"]
+__all__ = [
+    "overview",
+    "plot_flows",
+    "plot_pressures",
+    "plot_concentrations",
+    "plot_vitals",
+    "mark_events",
+    "save_plots",
+]
 
 _COLUMN = re.compile(r"^(?P<path>.+)\[(?P<unit>.*)\]$")
 
@@ -47,6 +55,40 @@ def plot_flows(result: Result, ax: Any) -> list[Any]:
     ax.set_ylabel("flow [mL/h]")
     if handles:
         ax.legend(title="pump", loc="upper right", fontsize="small")
+        _clip_spikes(result, ax, [c for c, _, _ in _columns(result, "pump.", ".flow")])
+    return handles
+
+
+def _clip_spikes(result: Result, ax: Any, cols: list[str]) -> None:
+    """Keep a seconds-long spike (a release bolus) from flattening the flow axis."""
+    values = np.concatenate([result.timeseries[c].to_numpy(dtype=float) for c in cols])
+    typical, peak = float(np.percentile(values, 99)), float(values.max())
+    if typical > 0 and peak > 5 * typical:
+        ax.set_ylim(bottom=0.0, top=1.6 * typical)
+        ax.annotate(f"peak {peak:.4g} mL/h (axis clipped)", (0.01, 0.97),
+                    xycoords="axes fraction", va="top", fontsize="x-small")  # fmt: skip
+
+
+def plot_pressures(result: Result, ax: Any) -> list[Any]:
+    """Line pressure of every pump with a line model [mmHg]; its occlusion limit dotted."""
+    t, _, _ = _time_axis(result)
+    handles = []
+    for col, path, _unit in _columns(result, "pump.", "pressure"):
+        pid = path.split(".")[1]
+        upstream = path.endswith("upstream_pressure")
+        if upstream and not result.timeseries[col].any():
+            continue  # an upstream sensor that never saw anything
+        (h,) = ax.plot(t, result.timeseries[col], "--" if upstream else "-",
+                       label=f"{pid} upstream" if upstream else pid)  # fmt: skip
+        handles.append(h)
+        pump = next((p for p in result.scenario.pumps if p.id == pid), None)
+        limit = getattr(getattr(pump, "settings", None), "occlusion_limit", None)
+        if limit is not None and not upstream:
+            handles.append(ax.axhline(limit, color=h.get_color(), ls=":", lw=0.9,
+                                      label=f"{pid} limit {limit:g} mmHg"))  # fmt: skip
+    ax.set_ylabel("pressure [mmHg]")
+    if handles:
+        ax.legend(loc="upper left", fontsize="small")
     return handles
 
 
@@ -86,6 +128,44 @@ def plot_concentrations(result: Result, ax: Any, drug: str) -> list[Any]:
     return handles
 
 
+def _vital_columns(result: Result) -> dict[str, str]:
+    """Vital -> column (the median band for a virtual population)."""
+    out: dict[str, str] = {}
+    for col, path, _unit in _columns(result, "patient.vitals.", ""):
+        parts = path.split(".")
+        if len(parts) == 3 or parts[3] == "p50":
+            out.setdefault(parts[2], col)
+    return out
+
+
+def plot_vitals(result: Result, ax: Any) -> list[Any]:
+    """HR, MAP and SpO2 on ``ax``, RR on a twin axis on the right; monitor limits dotted."""
+    t, _, _ = _time_axis(result)
+    cols = _vital_columns(result)
+    styles = {"hr": ("HR [1/min]", "tab:red"), "map": ("MAP [mmHg]", "tab:purple"),
+              "spo2": ("SpO2 [%]", "tab:blue")}  # fmt: skip
+    handles = []
+    for name, (label, color) in styles.items():
+        if name in cols:
+            (h,) = ax.plot(t, result.timeseries[cols[name]], color=color, label=label)
+            handles.append(h)
+    if "spo2" in cols:
+        handles.append(ax.axhline(90.0, color="tab:blue", ls=":", lw=0.8))
+    ax.set_ylabel("HR, MAP, SpO2")
+    ax.set_ylim(bottom=0.0)
+    if "rr" in cols:
+        rr_ax = ax.twinx()
+        (h,) = rr_ax.plot(t, result.timeseries[cols["rr"]], color="tab:green", label="RR [1/min]")
+        handles += [h, rr_ax.axhline(8.0, color="tab:green", ls=":", lw=0.8)]
+        rr_ax.set_ylabel("RR [1/min]", color="tab:green")
+        rr_ax.set_ylim(bottom=0.0, top=max(30.0, float(result.timeseries[cols["rr"]].max()) * 1.2))
+    lines = [h for h in handles if h.get_label() and not h.get_label().startswith("_")]
+    if lines:
+        ax.legend(lines, [h.get_label() for h in lines], loc="lower left", fontsize="small",
+                  ncol=4, bbox_to_anchor=(0.0, 1.0), frameon=False, borderaxespad=0.1)  # fmt: skip
+    return handles
+
+
 def mark_events(result: Result, axes: list[Any]) -> list[Any]:
     """Vertical lines at alarms (red) and scripted doses (grey) on every axis."""
     _, _, scale = _time_axis(result)
@@ -95,6 +175,10 @@ def mark_events(result: Result, axes: list[Any]) -> list[Any]:
             color, text = "tab:red", ev.details.get("alarm", "alarm")
         elif ev.kind == "bolus":
             color, text = "0.4", f"bolus {ev.details.get('drug', '')}"
+        elif ev.kind in ("occlusion", "occlusion_cleared"):
+            color, text = "tab:purple", ev.kind.replace("_", " ")
+        elif ev.kind == "adverse_reaction" and ev.details.get("phase") == "onset":
+            color, text = "tab:orange", str(ev.details.get("reaction", "reaction"))
         else:
             continue
         for ax in axes:
@@ -110,9 +194,14 @@ def _panels(result: Result) -> tuple[bool, list[str]]:
     return bool(_columns(result, "pump.", ".flow")), list(result.summary.get("drugs", {}))
 
 
+def _has_pressure(result: Result) -> bool:
+    return bool(_columns(result, "pump.", "pressure"))
+
+
 def _figsize(result: Result) -> tuple[float, float]:
     has_pumps, drugs = _panels(result)
-    return 9.0, 2.2 * max(int(has_pumps) + len(drugs), 1) + 1.0
+    n = int(has_pumps) + int(_has_pressure(result)) + len(drugs) + int(bool(_vital_columns(result)))
+    return 9.0, 2.2 * max(n, 1) + 1.0
 
 
 def overview(result: Result, fig: Any = None) -> Any:
@@ -121,7 +210,8 @@ def overview(result: Result, fig: Any = None) -> Any:
     Draws into ``fig`` if given, else a new pyplot figure; returns the figure.
     """
     has_pumps, drugs = _panels(result)
-    n = max(int(has_pumps) + len(drugs), 1)
+    has_vitals = bool(_vital_columns(result))
+    n = max(int(has_pumps) + int(_has_pressure(result)) + len(drugs) + int(has_vitals), 1)
     if fig is None:
         import matplotlib.pyplot as plt
 
@@ -131,8 +221,14 @@ def overview(result: Result, fig: Any = None) -> Any:
     if has_pumps:
         plot_flows(result, axes[i])
         i += 1
+    if _has_pressure(result):
+        plot_pressures(result, axes[i])
+        i += 1
     for drug in drugs:
         plot_concentrations(result, axes[i], drug)
+        i += 1
+    if has_vitals:
+        plot_vitals(result, axes[i])
         i += 1
     mark_events(result, axes)
     _, label, _ = _time_axis(result)

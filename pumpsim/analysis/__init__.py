@@ -12,8 +12,13 @@ from pumpsim.analysis.iec60601 import (
     startup_graph,
     trumpet_curve,
 )
+from pumpsim.analysis.requirements import REQUIREMENTS, Verdict, check_requirements, evaluate
 
 __all__ = [
+    "REQUIREMENTS",
+    "Verdict",
+    "check_requirements",
+    "evaluate",
     "PROFILES",
     "AccuracyProfile",
     "BalanceLog",

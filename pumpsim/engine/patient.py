@@ -9,6 +9,7 @@ is known at every event time; the output grid is sampled at the end.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import simpy
 
 from pumpsim.pk.covariates import Covariates
 from pumpsim.pk.drugs import Drug
-from pumpsim.pk.model import Absorption
+from pumpsim.pk.model import Absorption, ModelSpec
 from pumpsim.pk.nonlinear import build, make_solver
 from pumpsim.pk.population import sample_factors
 from pumpsim.pk.registry import get_drug, get_model
@@ -62,6 +63,13 @@ class PatientPK:
         Simulate ``n`` virtual patients at once, variability drawn from ``rng``.
     routes : dict of str to set of str, optional
         Drug -> the routes the scenario uses; only their depots are built.
+    effect_sites : dict of str to float, optional
+        Drug -> ke0 [1/min] given to a linear model without an effect site
+        (the PD of :mod:`pumpsim.patient` reads effect-site concentrations).
+
+    ``listeners`` are called as ``listener(drug, time_s, bolus_amount)`` each
+    time a drug's input reaches its solver (after the route's lag); the vitals
+    monitor uses them to re-schedule its alarms.
     """
 
     def __init__(
@@ -72,8 +80,10 @@ class PatientPK:
         absorption: dict[str, dict[str, Absorption]] | None = None,
         population: tuple[int, np.random.Generator] | None = None,
         routes: dict[str, set[str]] | None = None,
+        effect_sites: dict[str, float] | None = None,
     ) -> None:
         self.env = env
+        self.listeners: list[Callable[[str, float, float], None]] = []
         self.covariates = covariates
         self.channels: dict[str, DrugChannel] = {}
         self.warnings: list[str] = []
@@ -90,6 +100,8 @@ class PatientPK:
                 # only the depots of routes in use: a smaller system, same exact answer
                 used = {r: a for r, a in spec.routes.items() if r in routes[drug_name]}
                 spec = dataclasses.replace(spec, routes=used)
+            if drug_name in (effect_sites or {}) and isinstance(spec, ModelSpec):
+                spec = _with_effect_site(spec, (effect_sites or {})[drug_name])
             if spec.check is not None and covariates is not None:
                 _errors, warnings = spec.check(covariates)
                 self.warnings += warnings
@@ -136,6 +148,7 @@ class PatientPK:
         def apply() -> None:
             channel.sources[source] = (route, amount_rate)
             channel.solver.set_input(float(self.env.now), channel.input_vector())
+            self._notify(drug, 0.0)
 
         self._at_lag(channel, route, apply)
 
@@ -150,8 +163,13 @@ class PatientPK:
 
         def apply() -> None:
             channel.solver.add(float(self.env.now), dx)
+            self._notify(drug, amount)
 
         self._at_lag(channel, route, apply)
+
+    def _notify(self, drug: str, amount: float) -> None:
+        for listener in self.listeners:
+            listener(drug, float(self.env.now), amount)
 
     def finish(self, t_end: float) -> None:
         """Bring every solver and tally to ``t_end`` [s]."""
@@ -164,3 +182,14 @@ class PatientPK:
         if self.covariates is None:
             raise ValueError("the scenario gives drugs with PK but has no patient")
         return self.covariates
+
+
+def _with_effect_site(spec: ModelSpec, ke0: float) -> ModelSpec:
+    """``spec`` with an effect site of rate ``ke0`` [1/min] where its model has none."""
+    base = spec.parameters
+
+    def parameters(c: Any) -> Any:
+        disp = base(c)
+        return disp if disp.ke0 is not None else dataclasses.replace(disp, ke0=ke0)
+
+    return dataclasses.replace(spec, parameters=parameters)

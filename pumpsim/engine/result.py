@@ -129,6 +129,7 @@ def build_result(sim: Simulation) -> Result:
         columns[f"pump.{pump.id}.flow[mL/h]"] = rt.flow.evaluate(grid) * 3600.0
         columns[f"pump.{pump.id}.infused[mL]"] = rt.infused_signal.evaluate(grid)
         columns[f"pump.{pump.id}.state"] = rt.state.evaluate(grid)
+        columns.update(rt.columns(grid))  # pressure, delivered, line... (pumps with physics)
         entry: dict[str, Any] = {
             "kind": pump.kind,
             "drug": pump.drug,
@@ -136,6 +137,7 @@ def build_result(sim: Simulation) -> Result:
             "volume_infused_mL": rt.infused,
             "final_state": rt.state.values[-1],
             "alarms": sum(1 for a in alarms if a["source"] == rt.source),
+            **rt.summary(),
         }
         if pump.concentration is not None:
             entry["amount_infused"] = {
@@ -143,16 +145,20 @@ def build_result(sim: Simulation) -> Result:
                 "unit": pump.concentration.unit,
             }
         pumps_summary[pump.id] = entry
+    for manifold in getattr(sim, "manifolds", {}).values():
+        columns.update(manifold.columns(grid))
 
     drugs_summary: dict[str, Any] = {}
     citations: list[str] = []
     population: dict[str, dict[str, np.ndarray]] = {}
     pop = sc.patient.population if sc.patient is not None else None
+    exposure: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}  # for the vitals
     for name, ch in sim.patient.channels.items():
         system = ch.system
         unit = ch.drug.plasma_unit
         factor = ch.drug.plasma_factor
         plasma, effect = _concentrations(ch, grid)
+        exposure[name] = (plasma, effect)
         final = ch.solver.state(sim.duration)
         idx = {s: i for i, s in enumerate(system.states)}
         not_body = ("effect", "auc", "eliminated", "not_absorbed")
@@ -206,6 +212,14 @@ def build_result(sim: Simulation) -> Result:
         for c in cites:
             if str(c) not in citations:
                 citations.append(str(c))
+    vitals: dict[str, Any] = {}
+    if getattr(sim, "physiology", None) is not None:  # from the concentrations above
+        cols, arrays, vitals = sim.physiology.columns(grid, exposure,
+                                                      pop.percentiles if pop else None)
+        columns.update(cols)
+        if arrays:
+            population["vitals"] = arrays
+        citations += [c for c in vitals.get("citations", []) if c not in citations]
     frame = pd.DataFrame(columns, index=pd.Index(grid, name="time_s"))
     warnings = list(sim.patient.warnings)
     summary = {
@@ -218,5 +232,14 @@ def build_result(sim: Simulation) -> Result:
         "alarms": alarms,
         "citations": citations,
         "warnings": warnings,
+        **({"vitals": vitals} if vitals else {}),
     }
+    from pumpsim.analysis.requirements import evaluate  # safety-requirement verdicts
+
+    motors = {pid: (sig.times, sig.values) for pid, rt in sim.pumps.items()
+              for sig in [getattr(rt, "rate_signal", rt.flow)]}  # fmt: skip
+    pressures = {pid: (sig.times, sig.values, sig.slopes) for pid, rt in sim.pumps.items()
+                 if getattr(rt, "physics", False) for sig in [rt.pressure_signal]}  # fmt: skip
+    verdicts = evaluate(sc, sim.log.records, frame, motors, sim.duration, pressures)
+    summary["requirements"] = {rid: v.as_dict() for rid, v in verdicts.items()}
     return Result(sc, sim.seed, frame, list(sim.log.records), summary, warnings, population)

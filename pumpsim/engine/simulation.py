@@ -18,32 +18,51 @@ from typing import Any
 import numpy as np
 import simpy
 
+from pumpsim.engine.manifold import ManifoldRuntime
 from pumpsim.engine.patient import PatientPK
-from pumpsim.engine.pumps import PumpRuntime
+from pumpsim.engine.physiology import PhysiologyRuntime, pd_effect_sites
+from pumpsim.engine.pumps import PatientOutlet, PumpRuntime, runtime_options
 from pumpsim.engine.recorder import EventLog
 from pumpsim.engine.result import Result, build_result
 from pumpsim.errors import NotSupportedError
 from pumpsim.pk.model import Absorption, Citation, Pathway
 from pumpsim.pk.registry import get_drug
-from pumpsim.pump.controller import Controller, ReferenceController
-from pumpsim.pump.program import Step, resolve_program
+from pumpsim.pump.controller import (
+    Controller,
+    ControllerFactory,
+    OperatorInput,
+    PumpConfig,
+    ReferenceController,
+    load_controller,
+    pump_config,
+)
+from pumpsim.pump.druglib import DrugLibrary, load_library
+from pumpsim.pump.mechanism import ClampController
+from pumpsim.pump.program import resolve_program, to_flow, to_volume
 from pumpsim.scenario.checks import covariates
 from pumpsim.scenario.load import load_scenario
-from pumpsim.scenario.schema import AbsorptionSpec, BolusEvent, Pump, Scenario
+from pumpsim.scenario.programming import OPERATOR_EVENTS
+from pumpsim.scenario.schema import (
+    AbsorptionSpec,
+    AirEvent,
+    BolusEvent,
+    ClearOcclusionEvent,
+    OcclusionEvent,
+    Pump,
+    Scenario,
+)
 
 __all__ = ["simulate", "Simulation"]
 
-ControllerFactory = Callable[[Pump, list[Step]], Controller]
-
 #: what this version can run; the schema accepts more (validated, then refused here)
-SUPPORTED_PUMP_KINDS = ("ideal",)
-SUPPORTED_EVENTS = ("bolus",)
+SUPPORTED_PUMP_KINDS = ("ideal", "syringe", "volumetric", "elastomeric")
+SUPPORTED_EVENTS = ("bolus", "occlusion", "clear_occlusion", "air", "adverse_reaction",
+                    *OPERATOR_EVENTS)
 
 
-def default_controller(pump: Pump, program: list[Step]) -> Controller:
+def default_controller(config: PumpConfig) -> Controller:
     """pumpsim's reference controller configured from the pump's settings."""
-    kvo = pump.settings.kvo_rate if pump.settings.kvo_rate is not None else 1.0 / 3600
-    return ReferenceController(program, pump.settings.vtbi_end, kvo)
+    return ReferenceController(config)
 
 
 def user_absorption(spec: AbsorptionSpec) -> Absorption:
@@ -68,7 +87,7 @@ class Simulation:
         self,
         scenario: Scenario,
         seed: int | None = None,
-        controller: ControllerFactory | None = None,
+        controller: ControllerFactory | str | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = (
@@ -99,23 +118,86 @@ class Simulation:
             pop_seed = pop.seed if pop.seed is not None else self.seed
             population = (pop.n, np.random.default_rng([pop_seed, 1]))
         self.patient = PatientPK(
-            self.env, self.covariates, models, absorption, population, routes
+            self.env, self.covariates, models, absorption, population, routes,
+            effect_sites=pd_effect_sites(scenario),
         )
+        # vitals, adverse reactions, rate rules and the bedside monitor
+        self.physiology = PhysiologyRuntime(self.env, self.patient, scenario, self.log,
+                                            self.duration)  # fmt: skip
         for warning in self.patient.warnings:
             self.log.write(0.0, "patient", "warning", message=warning)
-        make = controller or default_controller
-        weight = scenario.patient.weight if scenario.patient is not None else None
+        make = self._factory(controller)
+        self.weight = weight = scenario.patient.weight if scenario.patient is not None else None
+        uses_library = scenario.drug_library or any(p.care_area for p in scenario.pumps)
+        library = load_library(scenario.drug_library or "builtin") if uses_library else None
         self.pumps: dict[str, PumpRuntime] = {}
+        self.manifolds = self._manifolds()
+        targeted = {getattr(ev, "pump", None) for ev in scenario.events
+                    if ev.type not in OPERATOR_EVENTS}  # fmt: skip
         for pump in scenario.pumps:
             program = resolve_program(pump, weight)
             reservoir = pump.reservoir if pump.reservoir is not None else math.inf
-            runtime = PumpRuntime(
-                self.env, pump.id, make(pump, program), reservoir, self.log, self._sink_for(pump)
-            )
+            options = runtime_options(pump, self._amount_per_ml(pump), pump.id in targeted)
+            outlet = self.manifolds.get(pump.line.manifold or "") or self._sink_for(pump)
+            firmware = (ClampController(program) if pump.kind == "elastomeric"  # no firmware
+                        else make(self._config(pump, program, library)))  # fmt: skip
+            runtime = PumpRuntime(self.env, pump.id, firmware, reservoir, self.log,
+                                  outlet, **options)  # fmt: skip
             self.pumps[pump.id] = runtime
         for i, ev in enumerate(scenario.events):
             if isinstance(ev, BolusEvent):
                 self._schedule(ev.at, functools.partial(self._bolus, i, ev))
+            elif isinstance(ev, OcclusionEvent | ClearOcclusionEvent | AirEvent):
+                self._schedule(ev.at, functools.partial(self._fault, ev))
+            elif ev.type in OPERATOR_EVENTS:
+                self._schedule(ev.at, functools.partial(self._input, ev))
+            elif ev.type == "adverse_reaction":
+                self._schedule(ev.at, functools.partial(self.physiology.adverse_reaction, ev))
+
+    def _factory(self, controller: ControllerFactory | str | None) -> ControllerFactory:
+        """The controller factory: given, else the scenario's ``controller``, else pumpsim's."""
+        if isinstance(controller, str):
+            return load_controller(controller)
+        if controller is not None:
+            return controller
+        if self.scenario.controller is not None:
+            return load_controller(self.scenario.controller)
+        return default_controller
+
+    def _config(self, pump: Pump, program: list, library: DrugLibrary | None) -> PumpConfig:
+        from pumpsim.scenario.checks import DEFAULT_MAX_RATE
+
+        return pump_config(pump, self.weight, library, program, DEFAULT_MAX_RATE)
+
+    def operate(self, pump_id: str, event: OperatorInput) -> None:
+        """Deliver an operator or patient input to a pump's controller now, logged as an
+        ``input`` record (what the requirement oracles read). Use this for inputs that do
+        not come from scenario events, e.g. a simulated clinician."""
+        runtime = self.pumps[pump_id]
+        d = event.details
+        shown = {"volume_mL": d.get("volume"), "duration_s": d.get("duration"),
+                 "rate_mL_h": d["rate"] * 3600 if "rate" in d else None,
+                 "steps": len(d["program"]) if "program" in d else None}  # fmt: skip
+        runtime.log("input", input=event.kind, **shown)
+        runtime.controller.on_input(runtime, event)
+
+    def _input(self, ev: Any) -> None:
+        """An operator or patient input (a scenario event) reaches the pump's controller."""
+        pump = next(p for p in self.scenario.pumps if p.id == ev.pump)
+        details: dict[str, Any] = {}
+        if ev.type == "clinician_bolus":
+            details = {"volume": to_volume(ev.dose, pump, self.weight), "duration": ev.over}
+        elif ev.type == "titrate":
+            details = {"rate": to_flow(ev.rate if ev.rate is not None else ev.dose_rate, pump,
+                                       self.weight)}  # fmt: skip
+        elif ev.type == "program":
+            details = {"program": resolve_program(pump, self.weight, ev.program)}
+        self.operate(ev.pump, OperatorInput(ev.type, details))
+        every, until = getattr(ev, "every", None), getattr(ev, "until", None)
+        if every is not None:  # a repeated press: the next one is the next event
+            nxt = self.env.now + every
+            if nxt <= (until if until is not None else self.duration) + 1e-9 * every:
+                self._schedule(every, functools.partial(self._input, ev))
 
     def _refuse_unsupported(self) -> None:
         for i, p in enumerate(self.scenario.pumps):
@@ -131,15 +213,49 @@ class Simulation:
                     f"allowed now: {', '.join(SUPPORTED_EVENTS)}"
                 )
 
-    def _sink_for(self, pump: Pump) -> Callable[[float, float], None]:
+    @staticmethod
+    def _amount_per_ml(pump: Pump) -> float:
+        """Drug amount (base) per mL of the pump's contents (0 for plain fluid)."""
         conc = pump.concentration.value if pump.concentration is not None else 0.0
-        factor = conc * _amount_factor(pump.drug, pump.salt)
-        source = f"pump.{pump.id}"
+        return conc * _amount_factor(pump.drug, pump.salt)
 
-        def sink(_t: float, flow: float) -> None:
-            self.patient.set_rate(source, pump.drug, pump.route, flow * factor)
+    def _sink_for(self, pump: Pump) -> PatientOutlet:
+        """The patient end of ``pump``'s line: drug amount rates [amount/s] by its route."""
+        route = pump.route
+        return PatientOutlet(
+            lambda source, drug, rate: self.patient.set_rate(source, drug, route, rate),
+            lambda drug, amount: self.patient.bolus(drug, route, amount),
+        )
 
-        return sink
+    def _manifolds(self) -> dict[str, ManifoldRuntime]:
+        """Common lines that pumps join (``line.manifold``), each feeding the patient."""
+        out: dict[str, ManifoldRuntime] = {}
+        for m in self.scenario.manifolds:
+            members = [p for p in self.scenario.pumps if p.line.manifold == m.id]
+            if not members:
+                continue
+            first = members[0]
+            prime = {f"vol:prime.{m.id}": 1.0}
+            if m.primed_with == "drug":  # the first member's contents
+                prime = {f"vol:{first.id}": 1.0}
+                if self._amount_per_ml(first) > 0:
+                    prime[first.drug] = self._amount_per_ml(first)
+            out[m.id] = ManifoldRuntime(self.env, m.id, m.dead_volume, prime,
+                                        self._sink_for(first), self.log)  # fmt: skip
+        return out
+
+    def _fault(self, ev: OcclusionEvent | ClearOcclusionEvent | AirEvent) -> None:
+        """A scripted line fault: occlusion (full, partial, gradual), clearing, air."""
+        runtime = self.pumps[ev.pump]
+        if isinstance(ev, OcclusionEvent):
+            if ev.onset is not None:
+                runtime.occlude_gradually(ev.side, ev.severity, ev.onset)
+            else:
+                runtime.occlude(ev.side, ev.severity)
+        elif isinstance(ev, ClearOcclusionEvent):
+            runtime.clear_occlusion()
+        else:
+            runtime.inject_air(ev.volume)
 
     def _schedule(self, at: float, action: Callable[[], None]) -> None:
         event = self.env.timeout(at)
@@ -166,7 +282,9 @@ class Simulation:
         self.env.run(until=self.duration)
         self.patient.finish(self.duration)
         for runtime in self.pumps.values():
-            runtime.set_rate(runtime.rate)  # brings the volume tally to the end time
+            runtime.finish()  # brings every tally to the end time
+        for manifold in self.manifolds.values():
+            manifold.finish()
         self.log.write(self.duration, "simulation", "end")
         return build_result(self)
 
@@ -174,7 +292,7 @@ class Simulation:
 def simulate(
     scenario: str | Path | Mapping[str, Any] | Scenario,
     seed: int | None = None,
-    controller: ControllerFactory | None = None,
+    controller: ControllerFactory | str | None = None,
 ) -> Result:
     """Run a scenario and return its :class:`~pumpsim.engine.result.Result`.
 
@@ -185,9 +303,11 @@ def simulate(
     seed : int, optional
         Seed of the run's random generator (default: the scenario's ``seed``,
         else 0). Same scenario and seed give identical results.
-    controller : callable, optional
-        ``controller(pump, program) -> Controller`` for every pump; default the
-        reference controller.
+    controller : callable or str, optional
+        ``controller(config) -> Controller`` for every pump (a controller class
+        taking a :class:`~pumpsim.pump.controller.PumpConfig` is one), or
+        ``"package.module:Name"``; default the scenario's ``controller``, else
+        the reference controller.
     """
     sc = load_scenario(scenario)
     return Simulation(sc, seed=seed, controller=controller).run()

@@ -187,6 +187,63 @@ class ExactSolver:
                 z = zs[..., d - c, :]
         return out
 
+    def value_at(self, t: float, row: np.ndarray) -> np.ndarray:
+        """``row · x(t)`` at one time ``t`` [s], exactly (does not advance the solver).
+
+        Like :meth:`sample`, right-continuous at event times and continuing
+        the last input past the last event.
+        """
+        starts = [s.t for s in self._segments]
+        i = int(np.searchsorted(starts, t, side="right")) - 1
+        if i < 0:
+            raise ValueError(f"{t} s is before the first segment")
+        seg = self._segments[i]
+        z = self._apply(self._phi(float(t) - seg.t), seg.z)
+        return z[..., : self.n] @ np.asarray(row, dtype=float)
+
+    def first_crossing(
+        self, t0: float, t1: float, row: np.ndarray, level: float, step: float = 10.0
+    ) -> float | None:
+        """First time in (t0, t1] [s] at which ``row · x`` crosses ``level``, or None.
+
+        The exact solution is sampled on a grid of spacing <= ``step`` [s]
+        from ``t0``; the first interval whose ends lie on opposite sides of
+        ``level`` (relative to the side at ``t0``) is refined with
+        :func:`scipy.optimize.brentq` on :meth:`value_at` to 1e-6 s. Inputs
+        after the last event are taken as continuing, so a caller re-asks
+        whenever an input changes. A crossing and re-crossing inside one step
+        is not seen. One system only (no patient axis).
+        """
+        from scipy.optimize import brentq
+
+        if self._z.ndim != 1:
+            raise ValueError("first_crossing works on a single system, not a population")
+        if t1 <= t0:
+            return None
+        row = np.asarray(row, dtype=float)
+        k = max(2, int(np.ceil((t1 - t0) / step)) + 1)
+        grid = np.linspace(t0, t1, k)
+        g = self.sample(grid, row[None, :])[:, 0] - level
+        side = np.sign(g[0])
+        if side == 0:  # on the level at t0: the first departure decides the side
+            off = np.flatnonzero(g != 0)
+            if off.size == 0:
+                return None
+            side = np.sign(g[off[0]])
+            g[: off[0]] = side
+        flipped = np.flatnonzero(np.sign(g) == -side)
+        if flipped.size == 0:
+            return None
+        j = int(flipped[0])
+
+        def f(t: float) -> float:
+            return float(self.value_at(t, row)) - level
+
+        a, b = float(grid[j - 1]), float(grid[j])
+        if f(a) * f(b) > 0:  # rounding at a bracket end
+            return b
+        return float(brentq(f, a, b, xtol=1e-6))
+
     def sample_modal(
         self, grid: np.ndarray, outputs: np.ndarray, dynamic: list[int], max_cond: float = 1e8
     ) -> np.ndarray:

@@ -1,23 +1,86 @@
-"""The pump's firmware: the controller interface and the reference controller.
+"""The pump's firmware interface: what a controller is told, and what it may do.
 
 A controller never touches the simulation. It is called back when something
-happens (start, a timer it set, a volume it asked to be told about) and acts
-only through the :class:`Hardware` it is handed: motor commands
-(:meth:`Hardware.set_rate`), timers, volume watches, its displayed state,
-alarms and log records. Every pump kind — ``ideal`` included — is driven
-through a controller, so program logic can be tested without physics.
+happens and acts only through the :class:`Hardware` it is handed: motor
+commands (:meth:`Hardware.set_rate`), timers, volume and pressure watches, its
+displayed state, alarms and log records. Every pump kind — ``ideal`` included —
+is driven through a controller, so program logic can be tested without physics.
+Times are seconds, volumes mL, rates mL/s, pressures mmHg.
 
-The engine provides the Hardware; times are seconds, volumes mL, rates mL/s.
+Writing your own controller
+---------------------------
+A controller is any object with the four callbacks of :class:`Controller`,
+built by a factory that receives the pump's :class:`PumpConfig` — a class
+whose ``__init__`` takes the config is the usual form::
+
+    # mypkg/mymodule.py
+    from pumpsim.pump import Hardware, OperatorInput, PumpConfig, SensorEvent
+
+    class MyController:
+        def __init__(self, config: PumpConfig) -> None:
+            self.step = config.program[0]
+
+        def on_start(self, hw: Hardware) -> None:
+            hw.set_rate(self.step.rate)
+            hw.set_state("running")
+
+        def on_timer(self, hw: Hardware, name: str) -> None: ...
+        def on_sensor(self, hw: Hardware, event: SensorEvent) -> None: ...
+        def on_input(self, hw: Hardware, event: OperatorInput) -> None: ...
+
+Run it with ``pumpsim run scenario.yaml --controller mypkg.mymodule:MyController``,
+``controller: mypkg.mymodule:MyController`` in the scenario, or
+``pumpsim.simulate(sc, controller=MyController)``; check it against the
+safety requirements with ``pumpsim verify --controller mypkg.mymodule:MyController``.
+A file path works too: ``--controller path/to/my_controller.py:MyController``.
+
+Log vocabulary the requirement oracles read
+-------------------------------------------
+Oracles (:mod:`pumpsim.analysis.requirements`) judge behaviour from what the
+hardware did (flows, alarms raised through :meth:`Hardware.alarm`, displayed
+states) and from the operator and patient inputs the engine delivered. A few
+requirements are about what the pump records; they read these records, written
+with :meth:`Hardware.log`:
+
+=====================  ==========================================================
+kind                   details and when
+=====================  ==========================================================
+``alarm_cleared``      ``alarm``: the alarm of that kind is no longer active
+``alarm_silenced``     ``alarm``: its audio is paused (``silence`` input)
+``alarm_reactivated``  ``alarm``: a silenced alarm sounds again (GIP 3.2.1)
+``pca_request``        ``accepted`` (bool), ``reason``: every patient request
+``time_remaining``     ``remaining_s``: at every rate change (GIP 1.5.2-1.5.4)
+``ders``               ``field``, ``level``, ``value``, ``limit``: every limit breach
+=====================  ==========================================================
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import math
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from pumpsim.pump.program import Step
+from pumpsim.errors import PumpsimError
+from pumpsim.pump.druglib import DersEntry, DrugLibrary
+from pumpsim.pump.program import Step, resolve_program
 
-__all__ = ["Hardware", "Controller", "ReferenceController", "SensorEvent", "OperatorInput"]
+__all__ = [
+    "Hardware",
+    "Controller",
+    "ControllerFactory",
+    "ControllerError",
+    "PumpConfig",
+    "ReferenceController",  # noqa: F822 - provided lazily by __getattr__
+    "SensorEvent",
+    "OperatorInput",
+    "load_controller",
+    "pump_config",
+]
 
 
 @dataclass(frozen=True)
@@ -37,8 +100,21 @@ class SensorEvent:
 
 @dataclass(frozen=True)
 class OperatorInput:
-    """An input from a person: ``kind`` e.g. ``"pca_press"``, ``"start"``, ``"stop"``,
-    ``"silence"``, ``"confirm"``, ``"bolus"``, ``"program"``; ``details`` its data."""
+    """An input from a person; ``details`` are canonical numbers.
+
+    =================== ==========================================================
+    ``kind``            ``details``
+    =================== ==========================================================
+    ``pca_press``       (none): the patient pressed the PCA button
+    ``start``           (none): start or resume (acknowledges a stop alarm)
+    ``stop``            (none): stop the infusion (the program is kept)
+    ``silence``         (none): pause the audio of the active alarms
+    ``confirm``         (none): acknowledge a soft-limit override or an alarm
+    ``clinician_bolus`` ``volume`` [mL], ``duration`` [s] or absent (pump's choice)
+    ``titrate``         ``rate`` [mL/s]: new rate of the running step
+    ``program``         ``program``: list of :class:`~pumpsim.pump.program.Step`
+    =================== ==========================================================
+    """
 
     kind: str
     details: dict[str, Any] = field(default_factory=dict)
@@ -125,102 +201,179 @@ class Controller(Protocol):
         ...
 
 
-class ReferenceController:
-    """pumpsim's reference firmware (continuous programs, VTBI, reservoir).
+ControllerFactory = Callable[["PumpConfig"], Controller]
+"""Builds a pump's controller from its :class:`PumpConfig` (a controller class is one)."""
 
-    States: ``idle`` → ``running`` → (``kvo`` | ``complete`` | ``stopped``);
-    every transition is logged.
 
-    Parameters
+class ControllerError(PumpsimError):
+    """A controller that cannot be loaded (one line: what was asked, what went wrong)."""
+
+
+@dataclass(frozen=True)
+class PumpConfig:
+    """What a controller is told about its pump when it is built (canonical units).
+
+    Attributes
     ----------
-    program : list of Step
-        The resolved program.
-    vtbi_end : {"stop", "kvo", "continue"}
-        What to do when a step's VTBI is reached and no step follows at once.
+    pump_id : str
+    program : tuple of Step
+        The resolved program (:mod:`pumpsim.pump.program`).
+    kind : str
+        Mechanism: ideal, syringe, volumetric, elastomeric.
+    drug : str
+    concentration : float or None
+        Amount per mL (mg/mL or IU/mL); None for plain fluid.
+    amount_unit : str or None
+        ``"mg"`` or ``"IU"``.
+    weight : float or None
+        Patient weight [kg].
+    reservoir : float
+        Volume loaded [mL] (inf for an unlimited source).
+    max_rate : float
+        Highest rate the pump may run [mL/s].
     kvo_rate : float
-        Keep-vein-open rate [mL/s]; never above the rate that was running.
+        Keep-vein-open rate [mL/s].
+    vtbi_end : {"stop", "kvo", "continue"}
+    bolus_rate : float or None
+        Rate of a demand or clinician bolus [mL/s]; None: ``max_rate``.
+    alarm_profile : {"GIP", "OPCA", "CRISYS"}
+        Requirement set whose alarm parameters apply (silence, reservoir thresholds).
+    occlusion_limit : float or None
+        Downstream occlusion pressure limit [mmHg].
+    air_limit : float or None
+        Single-bubble air limit [mL].
+    ders : DersEntry or None
+        The drug-library entry for this drug, concentration and care area.
+    settings : mapping
+        Every pump setting the scenario gave, canonical, by name (including any
+        this version does not name above).
     """
 
-    def __init__(self, program: list[Step], vtbi_end: str = "stop", kvo_rate: float = 1 / 3600):
-        self.program = list(program)
-        self.vtbi_end = vtbi_end
-        self.kvo_rate = kvo_rate
-        self.state = "idle"
-        self.step_index: int | None = None
-        self._step_infused0 = 0.0
+    pump_id: str
+    program: tuple[Step, ...]
+    kind: str = "ideal"
+    drug: str = "fluid"
+    concentration: float | None = None
+    amount_unit: str | None = None
+    weight: float | None = None
+    reservoir: float = math.inf
+    max_rate: float = 1200.0 / 3600.0
+    kvo_rate: float = 1.0 / 3600.0
+    vtbi_end: str = "stop"
+    bolus_rate: float | None = None
+    alarm_profile: str = "GIP"
+    occlusion_limit: float | None = None
+    air_limit: float | None = None
+    ders: DersEntry | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
-    # -- helpers ---------------------------------------------------------------
-    def _set_state(self, hw: Hardware, state: str) -> None:
-        if state != self.state:
-            self.state = state
-            hw.set_state(state)
 
-    def _next_timed(self, after: int) -> int | None:
-        for j in range(after + 1, len(self.program)):
-            if self.program[j].start is not None:
-                return j
-        return None
+def pump_config(
+    pump: Any,
+    weight: float | None = None,
+    library: DrugLibrary | None = None,
+    program: list[Step] | None = None,
+    default_max_rate: float = 1200.0 / 3600.0,
+) -> PumpConfig:
+    """The :class:`PumpConfig` of a scenario pump (:class:`pumpsim.scenario.schema.Pump`).
 
-    def _begin(self, hw: Hardware, index: int) -> None:
-        step = self.program[index]
-        self.step_index = index
-        self._step_infused0 = hw.infused
-        hw.cancel("step_end")
-        hw.cancel("vtbi")
-        hw.log("program_step", step=index, rate_mL_h=step.rate * 3600, vtbi_mL=step.vtbi)
-        hw.set_rate(step.rate)
-        self._set_state(hw, "running" if step.rate > 0 else "paused")
-        if step.vtbi is not None:
-            hw.watch_volume("vtbi", self._step_infused0 + step.vtbi)
-        elif step.duration is not None:
-            hw.set_timer("step_end", hw.now + step.duration)
-        if hw.reservoir != float("inf"):
-            hw.watch_volume("empty", hw.infused + hw.reservoir)
-        nxt = self._next_timed(index)
-        if nxt is not None:
-            hw.set_timer(f"step{nxt}", self.program[nxt].start)  # type: ignore[arg-type]
+    ``library`` is the drug library when the pump names a ``care_area``.
 
-    def _step_finished(self, hw: Hardware, reason: str) -> None:
-        index = self.step_index
-        assert index is not None
-        hw.log(reason, step=index, infused_mL=hw.infused - self._step_infused0)
-        follow = index + 1
-        if follow < len(self.program) and self.program[follow].start is None:
-            self._begin(hw, follow)
-            return
-        if reason == "vtbi_complete" and self.vtbi_end == "continue":
-            return
-        if reason == "vtbi_complete" and self.vtbi_end == "kvo":
-            hw.set_rate(min(self.kvo_rate, self.program[index].rate))
-            self._set_state(hw, "kvo")
-            return
-        hw.set_rate(0.0)
-        self._set_state(hw, "complete" if self._next_timed(index) is None else "stopped")
+    Raises
+    ------
+    DrugLibraryError
+        The pump's drug, concentration or care area is not in the library.
+    """
+    s = pump.settings
+    conc = pump.concentration
+    ders = None
+    care_area = getattr(pump, "care_area", None)
+    if library is not None and care_area is not None:
+        ders = library.entry(pump.drug, care_area, conc.value if conc is not None else None)
+    reservoir = pump.reservoir
+    settings = {k: v for k, v in dict(s).items() if v is not None}  # canonical floats, not strings
+    return PumpConfig(
+        pump_id=pump.id,
+        program=tuple(program if program is not None else resolve_program(pump, weight)),
+        kind=pump.kind,
+        drug=pump.drug,
+        concentration=conc.value if conc is not None else None,
+        amount_unit=conc.unit if conc is not None else None,
+        weight=weight,
+        reservoir=reservoir if reservoir is not None else math.inf,
+        max_rate=s.max_rate or default_max_rate,
+        kvo_rate=s.kvo_rate if s.kvo_rate is not None else 1.0 / 3600.0,
+        vtbi_end=s.vtbi_end,
+        bolus_rate=getattr(s, "bolus_rate", None),
+        alarm_profile=getattr(s, "alarm_profile", "GIP"),
+        occlusion_limit=s.occlusion_limit,
+        air_limit=s.air_limit,
+        ders=ders,
+        settings=settings,
+    )
 
-    # -- callbacks -------------------------------------------------------------
-    def on_sensor(self, hw: Hardware, event: SensorEvent) -> None:
-        hw.log("sensor", sensor=event.kind, value=event.value)
 
-    def on_input(self, hw: Hardware, event: OperatorInput) -> None:
-        hw.log("input_ignored", input=event.kind)
+#: short names ``load_controller`` accepts besides ``module:Name``
+BUILTIN_CONTROLLERS = {
+    "reference": "pumpsim.pump.reference:ReferenceController",
+    "faulty-lockout": "pumpsim.pump.faulty:LockoutIgnoringController",
+    "faulty-occlusion": "pumpsim.pump.faulty:OcclusionIgnoringController",
+    "faulty-hard-limit": "pumpsim.pump.faulty:HardLimitIgnoringController",
+}
 
-    def on_start(self, hw: Hardware) -> None:
-        first = self.program[0]
-        if first.start is not None and first.start > hw.now:
-            hw.set_timer("step0", first.start)
+
+def load_controller(spec: str) -> ControllerFactory:
+    """Import a controller factory named ``"package.module:Name"`` (or
+    ``"path/to/file.py:Name"``, or a short name in :data:`BUILTIN_CONTROLLERS`).
+
+    The object found is called with each pump's :class:`PumpConfig` and must
+    return a :class:`Controller`; a controller class is such a factory.
+
+    Raises
+    ------
+    ControllerError
+        One line: the spec and why it cannot be loaded.
+    """
+    target = BUILTIN_CONTROLLERS.get(spec, spec)
+    module_name, sep, attr = target.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise ControllerError(
+            f"controller {spec!r}: write 'package.module:ClassName' or 'file.py:ClassName'"
+        )
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            if not path.is_file():
+                raise ControllerError(f"controller {spec!r}: no such file {module_name}")
+            name = f"pumpsim_user_controller_{path.stem}"
+            loader_spec = importlib.util.spec_from_file_location(name, path)
+            assert loader_spec is not None and loader_spec.loader is not None
+            module = importlib.util.module_from_spec(loader_spec)
+            sys.modules[name] = module
+            loader_spec.loader.exec_module(module)
         else:
-            self._begin(hw, 0)
+            if "" not in sys.path and str(Path.cwd()) not in sys.path:
+                sys.path.insert(0, str(Path.cwd()))
+            module = importlib.import_module(module_name)
+    except ControllerError:
+        raise
+    except Exception as exc:
+        raise ControllerError(
+            f"controller {spec!r}: cannot import {module_name}: {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        factory = getattr(module, attr)
+    except AttributeError:
+        raise ControllerError(f"controller {spec!r}: {module_name} has no {attr!r}") from None
+    if not callable(factory):
+        raise ControllerError(f"controller {spec!r}: {attr} is not a class or a callable")
+    return factory  # type: ignore[no-any-return]
 
-    def on_timer(self, hw: Hardware, name: str) -> None:
-        if name.startswith("step") and name[4:].isdigit():
-            self._begin(hw, int(name[4:]))
-        elif name == "vtbi":
-            self._step_finished(hw, "vtbi_complete")
-        elif name == "step_end":
-            self._step_finished(hw, "step_complete")
-        elif name == "empty":
-            for pending in ("vtbi", "step_end", *(f"step{j}" for j in range(len(self.program)))):
-                hw.cancel(pending)
-            hw.set_rate(0.0)
-            hw.alarm("reservoir_empty", "high", "syringe or container empty")
-            self._set_state(hw, "alarm")
+
+def __getattr__(name: str) -> Any:
+    # ReferenceController lives in pumpsim.pump.reference; it is importable from here too
+    if name == "ReferenceController":
+        from pumpsim.pump.reference import ReferenceController
+
+        return ReferenceController
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,8 @@ from __future__ import annotations
 from pumpsim.errors import Problem
 from pumpsim.pk.covariates import Covariates
 from pumpsim.pk.registry import DRUGS, get_model, model_keys
-from pumpsim.scenario.schema import BolusEvent, Pump, Scenario
+from pumpsim.scenario.programming import check_operation, check_steps, step_ends, step_length
+from pumpsim.scenario.schema import BolusEvent, OcclusionEvent, Pump, Scenario
 
 __all__ = ["check_scenario", "covariates", "default_duration", "DEFAULT_MAX_RATE"]
 
@@ -57,14 +58,13 @@ def default_duration(sc: Scenario) -> float:
     """
     last = 0.0
     for ev in sc.events:
-        last = max(last, ev.at + (getattr(ev, "duration", None) or 0.0))
+        last = max(last, ev.at + (getattr(ev, "duration", None) or 0.0),
+                   getattr(ev, "until", None) or 0.0)  # fmt: skip
     for pump in sc.pumps:
         t = 0.0
         for step in pump.program:
             t = step.at if step.at is not None else t
-            length = step.duration
-            if length is None and step.vtbi is not None and step.rate:
-                length = step.vtbi / step.rate
+            length = step_length(step)
             t += length or 0.0
             last = max(last, t)
     return last + 3600.0
@@ -164,11 +164,7 @@ def _check_pump(i: int, pump: Pump, sc: Scenario, duration: float, problems: lis
     weight = sc.patient.weight if sc.patient is not None else None
     for j, step in enumerate(pump.program):
         spath = f"{path}.program[{j}]"
-        if (
-            starts[j] is None
-            and pump.program[j - 1].vtbi is None
-            and pump.program[j - 1].duration is None
-        ):
+        if starts[j] is None and not step_ends(pump.program[j - 1]):
             problems.append(
                 Problem(
                     f"{spath}.at",
@@ -186,8 +182,10 @@ def _check_pump(i: int, pump: Pump, sc: Scenario, duration: float, problems: lis
             previous = [s for s in starts[:j] if s is not None]
             if previous and step.at < max(previous):
                 problems.append(Problem(f"{spath}.at", "steps must be in time order"))
-        rate = step.rate
-        if step.dose_rate is not None:
+        if step.mode != "continuous":  # the other modes (pumpsim.scenario.programming)
+            check_steps(f"{path}.program", [step], pump, sc, max_rate, problems, first=j)
+        rate = getattr(step, "rate", None) if step.mode == "continuous" else None
+        if step.mode == "continuous" and step.dose_rate is not None:
             dr = step.dose_rate
             if pump.concentration is None or is_fluid:
                 problems.append(
@@ -211,13 +209,13 @@ def _check_pump(i: int, pump: Pump, sc: Scenario, duration: float, problems: lis
         if rate is not None and rate > max_rate * (1 + 1e-9):
             problems.append(
                 Problem(
-                    f"{spath}.{'rate' if step.rate is not None else 'dose_rate'}",
+                    f"{spath}.{'rate' if step.rate is not None else 'dose_rate'}",  # type: ignore[union-attr]
                     f"{rate * 3600:.4g} mL/h is above the pump's maximum of "
                     f"{max_rate * 3600:g} mL/h",
                 )
             )
-        if step.vtbi is not None:
-            total_vtbi += step.vtbi
+        if getattr(step, "vtbi", None) is not None:
+            total_vtbi += step.vtbi  # type: ignore[union-attr, operator]
             if reservoir is not None and total_vtbi > reservoir * (1 + 1e-9):
                 problems.append(
                     Problem(
@@ -226,6 +224,61 @@ def _check_pump(i: int, pump: Pump, sc: Scenario, duration: float, problems: lis
                         f"than the {reservoir:g} mL in the pump",
                     )
                 )
+
+
+#: mechanism settings and the pump kinds each applies to
+_MECHANISM_FIELDS = {
+    "compliance": ("syringe", "volumetric"),
+    "free_play": ("syringe",),
+    "pulsatility": ("syringe", "volumetric"),
+    "stroke_volume": ("volumetric",),
+    "shot": ("volumetric",),
+    "temperature": ("elastomeric",),
+}
+
+
+def _check_physics(sc: Scenario, problems: list) -> None:
+    """Mechanism settings, purge, manifolds and line faults that fit each pump kind."""
+    kinds = {p.id: p.kind for p in sc.pumps}
+    manifolds = [m.id for m in sc.manifolds]
+    for i, m in enumerate(sc.manifolds):
+        if m.id in manifolds[:i]:
+            problems.append(Problem(f"manifolds[{i}].id", f"manifold id {m.id!r} is used twice"))
+    routes: dict[str, tuple[str, int]] = {}
+    for i, pump in enumerate(sc.pumps):
+        path = f"pumps[{i}]"
+        for name in sorted(pump.mechanism.model_fields_set):
+            allowed = _MECHANISM_FIELDS[name]
+            if pump.kind not in allowed:
+                message = f"applies to {' and '.join(allowed)} pumps, not {pump.kind}"
+                problems.append(Problem(f"{path}.mechanism.{name}", message))
+        if pump.purge and pump.kind != "syringe":
+            problems.append(Problem(f"{path}.purge", "only a syringe pump is purged"))
+        if pump.kind == "elastomeric":
+            if pump.reservoir is None:
+                message = "required for an elastomeric pump, e.g. '100 mL'"
+                problems.append(Problem(f"{path}.container", message))
+            if len(pump.program) != 1:
+                message = "an elastomeric pump has one nominal rate: give exactly one step"
+                problems.append(Problem(f"{path}.program", message))
+        joined = pump.line.manifold
+        if joined is None:
+            continue
+        if joined not in manifolds:
+            allowed_ids = ", ".join(manifolds) or "none (the scenario has no manifolds)"
+            message = f"no manifold {joined!r}; allowed: {allowed_ids}"
+            problems.append(Problem(f"{path}.line.manifold", message))
+        elif joined in routes and routes[joined][0] != pump.route:
+            first, j = routes[joined]
+            message = f"{pump.route!r} differs from {first!r} of pumps[{j}] on manifold {joined!r}"
+            problems.append(Problem(f"{path}.route", message))
+        routes.setdefault(joined, (pump.route, i))
+    for i, ev in enumerate(sc.events):
+        if isinstance(ev, OcclusionEvent) and ev.side == "upstream":
+            kind = kinds.get(ev.pump)
+            if kind in ("syringe", "elastomeric"):
+                message = f"a {kind} pump has no upstream line; allowed: downstream"
+                problems.append(Problem(f"events[{i}].side", message))
 
 
 def check_scenario(sc: Scenario) -> list[Problem]:
@@ -238,6 +291,8 @@ def check_scenario(sc: Scenario) -> list[Problem]:
             problems.append(Problem(f"pumps[{i}].id", f"pump id {pid!r} is used twice"))
     for i, pump in enumerate(sc.pumps):
         _check_pump(i, pump, sc, duration, problems)
+    _check_physics(sc, problems)
+    check_operation(sc, lambda p: p.settings.max_rate or DEFAULT_MAX_RATE, problems)
     for i, ev in enumerate(sc.events):
         path = f"events[{i}]"
         if ev.at > duration:

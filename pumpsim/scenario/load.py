@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from pumpsim.errors import Problem, ScenarioError, UnitError
 from pumpsim.scenario.checks import check_scenario, default_duration
+from pumpsim.scenario.programming import anchor_paths
 from pumpsim.scenario.schema import Scenario
 from pumpsim.scenario.variants import apply_variant
 
@@ -114,7 +115,7 @@ def _raw(source: str | Path | Mapping[str, Any] | Scenario) -> tuple[dict[str, A
         return source.model_dump(mode="json", exclude_none=True), "<scenario>"
     if isinstance(source, Mapping):
         return dict(source), "<dict>"
-    return read_file(source), str(source)
+    return anchor_paths(read_file(source), Path(source).parent), str(source)
 
 
 def dump_scenario(sc: Scenario) -> str:
@@ -174,11 +175,12 @@ def _union_members(model: Any, _loc: tuple[Any, ...]) -> list[type[BaseModel]]:
 
 
 def _tag(model: type[BaseModel]) -> str | None:
-    field = model.model_fields.get("type")
-    if field is None:
-        return None
-    args = typing.get_args(field.annotation)
-    return args[0] if args else None
+    for key in ("type", "mode"):  # events by ``type``, program steps by ``mode``
+        field = model.model_fields.get(key)
+        if field is not None:
+            args = typing.get_args(field.annotation)
+            return args[0] if args else None
+    return None
 
 
 def _problems(exc: ValidationError) -> list[Problem]:
@@ -208,7 +210,8 @@ def _problems(exc: ValidationError) -> list[Problem]:
         elif kind == "literal_error":
             msg = f"{err.get('input')!r} is not allowed; allowed: {ctx.get('expected', '')}"
         elif kind == "union_tag_invalid":
-            msg = f"unknown type {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags', '')}"
+            key = "mode" if "mode" in str(ctx.get("discriminator", "")) else "type"
+            msg = f"unknown {key} {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags', '')}"
         elif kind == "missing":
             msg = "required"
         problems.append(Problem(path, msg))

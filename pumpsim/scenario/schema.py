@@ -12,8 +12,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
+from pumpsim.scenario.programming import (
+    ClinicianBolusEvent,
+    ConfirmEvent,
+    IntermittentStep,
+    LoadingStep,
+    PcaPressEvent,
+    PcaStep,
+    SecondaryStep,
+    SilenceEvent,
+    StartEvent,
+    StopEvent,
+    TaperStep,
+    TitrateEvent,
+)
 from pumpsim.scenario.quantities import (
     Age,
     Compliance,
@@ -36,12 +59,15 @@ __all__ = [
     "Scenario",
     "Output",
     "Patient",
+    "Vitals",
     "Pump",
     "Line",
     "Manifold",
     "MechanismSettings",
     "PumpSettings",
     "ProgramStep",
+    "AnyProgramStep",
+    "ProgramEvent",
     "Event",
     "BolusEvent",
     "OcclusionEvent",
@@ -102,6 +128,41 @@ class Population(_Model):
         return v
 
 
+def _percent(value: Any) -> Any:
+    """``"98 %"``, ``"98%"`` or a number -> the number (percent)."""
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{value!r}: write a percentage such as '98 %'") from None
+    return value
+
+
+class Vitals(_Model):
+    """Baseline vital signs (any left out: :func:`pumpsim.patient.vitals.baseline_for`).
+
+    Giving ``vitals`` (even ``{}``) turns on the vital-sign model, its columns
+    and the monitor's alarms; ``fio2`` is the inspired O2 fraction (0.21 air).
+    """
+
+    hr: Frequency | None = None
+    map: Pressure | None = None
+    rr: Frequency | None = None
+    spo2: Annotated[float, BeforeValidator(_percent), Field(gt=50.0, le=100.0)] | None = None
+    fio2: Annotated[float, BeforeValidator(_percent), Field(gt=0.0, le=100.0)] | None = None
+    profile: Literal["resting", "drive"] = "resting"  # ventilation PD profile
+
+    @field_validator("fio2")
+    @classmethod
+    def _fio2(cls, v: float | None) -> float | None:
+        if v is not None and v > 1.0:  # written as a percentage
+            v = v / 100.0
+        if v is not None and v < 0.21:
+            raise ValueError("must be between 0.21 (air) and 1, or 21 % and 100 %")
+        return v
+
+
 class Patient(_Model):
     """The patient's covariates (and, optionally, a virtual population around them)."""
 
@@ -113,6 +174,7 @@ class Patient(_Model):
     lean_body_mass: Weight | None = None
     creatinine: Creatinine | None = None
     population: Population | None = None
+    vitals: Vitals | None = None
 
     @field_validator("age")
     @classmethod
@@ -203,8 +265,11 @@ class PumpSettings(_Model):
     vtbi_end: Literal["stop", "kvo", "continue"] = "stop"
     air_cumulative_limit: Volume | None = None  # air passing in a rolling 15 min
     back_off: bool = False  # relieve line pressure when the pump stops (bolus reduction)
+    bolus_rate: Flow | None = None  # demand / clinician bolus rate (default: max_rate)
+    alarm_profile: Literal["GIP", "OPCA", "CRISYS"] = "GIP"  # silence, reservoir thresholds
 
-    @field_validator("occlusion_limit", "air_limit", "kvo_rate", "max_rate", "air_cumulative_limit")
+    @field_validator("occlusion_limit", "air_limit", "kvo_rate", "max_rate", "air_cumulative_limit",
+                     "bolus_rate")  # fmt: skip
     @classmethod
     def _pos(cls, v: float | None) -> float | None:
         return _positive(v)
@@ -252,6 +317,24 @@ class ProgramStep(_Model):
         return self
 
 
+def _step_mode(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("mode", "continuous"))
+    return str(getattr(value, "mode", "continuous"))
+
+
+#: a program step of any mode (``mode`` tells them apart; absent means continuous)
+AnyProgramStep = Annotated[
+    Annotated[ProgramStep, Tag("continuous")]
+    | Annotated[LoadingStep, Tag("loading")]
+    | Annotated[IntermittentStep, Tag("intermittent")]
+    | Annotated[PcaStep, Tag("pca")]
+    | Annotated[TaperStep, Tag("taper")]
+    | Annotated[SecondaryStep, Tag("secondary")],
+    Discriminator(_step_mode),
+]
+
+
 class AbsorptionSpec(_Model):
     """Absorption parameters a user supplies for a route (one first-order pathway).
 
@@ -296,7 +379,8 @@ class Pump(_Model):
     settings: PumpSettings = PumpSettings()
     mechanism: MechanismSettings = MechanismSettings()
     purge: bool = False  # syringe purged (primed) in the pump before connection
-    program: list[ProgramStep] = Field(min_length=1)
+    care_area: str | None = None  # drug-library care area (DERS limits apply)
+    program: list[AnyProgramStep] = Field(min_length=1)
 
     @field_validator("concentration")
     @classmethod
@@ -389,8 +473,19 @@ class AdverseReactionEvent(_EventBase):
     severity: Literal["mild", "moderate", "severe"] = "moderate"
 
 
+class ProgramEvent(_EventBase):
+    """The operator enters a new ``program`` on ``pump`` (checked against the drug library;
+    step times are scenario times)."""
+
+    type: Literal["program"]
+    pump: str
+    program: list[AnyProgramStep] = Field(min_length=1)
+
+
 Event = Annotated[
-    BolusEvent | OcclusionEvent | ClearOcclusionEvent | AirEvent | AdverseReactionEvent,
+    BolusEvent | OcclusionEvent | ClearOcclusionEvent | AirEvent | AdverseReactionEvent
+    | PcaPressEvent | StartEvent | StopEvent | SilenceEvent | ConfirmEvent | ClinicianBolusEvent
+    | TitrateEvent | ProgramEvent,
     Field(discriminator="type"),
 ]
 
@@ -407,6 +502,12 @@ class Scenario(_Model):
     pumps: list[Pump] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     manifolds: list[Manifold] = Field(default_factory=list)
+    controller: str | None = Field(
+        default=None, description="every pump's controller: 'package.module:Class' or 'file.py:Cls'"
+    )
+    drug_library: str | None = Field(
+        default=None, description="drug library (DERS): 'builtin' or a YAML file"
+    )
     variants: dict[Identifier, dict[str, Any]] = Field(
         default_factory=dict, description="named overrides: field path -> value"
     )

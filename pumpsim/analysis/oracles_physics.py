@@ -1,0 +1,230 @@
+"""Oracles that need delivery physics (a mechanism and a line): over-infusion, occlusion,
+air, the post-occlusion bolus, repeated alert-stop-start, battery (REFERENCES.md §5).
+Without the physics they report "not exercised".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pumpsim.analysis.runview import (
+    FAIL,
+    NOT_EXERCISED,
+    PASS,
+    PumpView,
+    Verdict,
+    mlh,
+    verdict,
+)
+from pumpsim.analysis.runview import GRACE as _GRACE
+from pumpsim.analysis.runview import REL as _REL
+from pumpsim.analysis.runview import SAME_INSTANT as _T
+
+__all__ = [
+    "over_infusion",
+    "over_infusion_pause",
+    "stop_at_once",
+    "air",
+    "occlusion_limit",
+    "post_occlusion_bolus",
+    "escalation",
+    "battery",
+]
+
+
+def _overdelivery(pv: PumpView, rid: str, factor: float, window: float, stop: bool) -> Verdict:
+    col = f"pump.{pv.id}.delivered[mL]"
+    if col not in pv.ts.columns:
+        return verdict(
+            rid, NOT_EXERCISED, "needs delivered flow (a pump with a mechanism and line)"
+        )
+    ts = pv.ts[col]
+    grid = ts.index.to_numpy(float)
+    for t in grid[grid >= window]:
+        lo, hi = pv.q_range(t - window, t)
+        if lo <= 0 or hi != lo:
+            continue  # judged at a steady setting only (not start-up, stops or boluses)
+        got = float(np.interp(t, grid, ts) - np.interp(t - window, grid, ts))
+        want = pv.volume(t) - pv.volume(t - window)
+        if got > factor * want * (1 + _REL):
+            alarms = [a for a, _, _, p in pv.active if t - window <= a <= t + _GRACE]
+            if not alarms or (stop and pv.q_at(min(alarms)) > 0):
+                return verdict(
+                    rid,
+                    FAIL,
+                    f"delivered {got:.4g} mL vs {want:.4g} mL commanded in the "
+                    f"{window / 60:g} min to t, no alarm{' and stop' if stop else ''}",
+                    t,
+                    pv,
+                )
+            return verdict(rid, PASS, "over-delivery alarmed in time", float(min(alarms)), pv)
+    return verdict(rid, NOT_EXERCISED, "no over-delivery happened")
+
+
+def over_infusion(pv: PumpView) -> Verdict:
+    return _overdelivery(pv, "GIP 1.2.2", 1.10, 15 * 60.0, stop=False)
+
+
+def over_infusion_pause(pv: PumpView) -> Verdict:
+    return _overdelivery(pv, "CRISYS 16/19", 1.20, 60.0, stop=True)
+
+
+def _pressure_breach(pv: PumpView, limit: float) -> float | None:
+    """First time the downstream pressure reaches ``limit`` (exact when the run's pressure
+    breakpoints are known, else on the output grid)."""
+    if pv.pressure is not None:
+        t, v, k = (np.asarray(x, float) for x in pv.pressure)
+        goal = limit * (1 - 1e-6)
+        for i in range(t.size):
+            end = t[i + 1] if i + 1 < t.size else pv.duration
+            if v[i] >= goal:
+                return float(t[i])
+            if k[i] > 0 and v[i] + k[i] * (end - t[i]) >= goal:
+                return float(t[i] + (goal - v[i]) / k[i])
+        return None
+    col = f"pump.{pv.id}.pressure[mmHg]"
+    if col not in pv.ts.columns:
+        return None
+    over = pv.ts.index[pv.ts[col] >= limit * (1 - 1e-6)]
+    return float(over[0]) if len(over) else None
+
+
+def stop_at_once(pv: PumpView) -> Verdict:
+    rid = "GIP 1.6.2"
+    stops = [(t, k) for t, k, p in pv.raised if p == "high" and pv.action(k, p) == "stop"]
+    limit = pv.pump.settings.occlusion_limit or 1034.0
+    interval = float(pv.sc.output.interval)
+    t_p = _pressure_breach(pv, limit)
+    if t_p is not None and not [t for t, k in stops if t <= t_p + _GRACE]:
+        return verdict(
+            rid, FAIL, f"line pressure passed {limit:.0f} mmHg; the pump went on", t_p, pv
+        )
+    if t_p is not None and pv.q_at(t_p + interval) > 0:
+        return verdict(rid, FAIL, "occluded line: the pump did not stop", t_p, pv)
+    for t, kind in stops:
+        if pv.q_at(t) > 0:
+            return verdict(rid, FAIL, f"{kind}: the pump went on at {mlh(pv.q_at(t))}", t, pv)
+    if not stops:
+        return verdict(rid, NOT_EXERCISED, "no occlusion or fault")
+    return verdict(rid, PASS, f"{len(stops)} stop alarm(s), each stopped the motor at once", pv=pv)
+
+
+def air(pv: PumpView) -> Verdict:
+    rid = "GIP 1.9.1"
+    limit = pv.pump.settings.air_limit or 0.2
+    big = [
+        r
+        for r in pv.records
+        if r.kind == "air_detected" and r.details.get("volume_mL", 0) > limit * (1 + 1e-9)
+    ]
+    if not big:
+        return verdict(
+            rid, NOT_EXERCISED, f"no bubble above {limit * 1000:.0f} uL passed the detector"
+        )
+    for r in big:
+        t = r.time_s
+        if not [x for x, _, p in pv.raised if t - _T <= x <= t + _GRACE and p == "high"]:
+            return verdict(
+                rid, FAIL, f"{r.details['volume_mL'] * 1000:.0f} uL bubble: no alarm", t, pv
+            )
+        if pv.q_at(t + _GRACE) > 0:
+            return verdict(rid, FAIL, "air alarm: the pump went on", t, pv)
+    return verdict(
+        rid, PASS, f"{len(big)} bubble(s) above {limit * 1000:.0f} uL: alarm and stop", pv=pv
+    )
+
+
+def occlusion_limit(pv: PumpView) -> Verdict:
+    rid = "GIP 1.10.3"
+    set_limit = pv.pump.settings.occlusion_limit
+    if set_limit is not None and set_limit >= 1034.0:
+        return verdict(
+            rid, FAIL, f"occlusion limit {set_limit:.0f} mmHg is not below 20 psi", 0.0, pv
+        )
+    limit = set_limit or 1034.0
+    t_p = _pressure_breach(pv, limit)
+    if t_p is None:
+        return verdict(rid, NOT_EXERCISED, f"the line pressure never reached {limit:.0f} mmHg")
+    alarms = [t for t, k, p in pv.raised if p == "high" and t <= t_p + _GRACE]
+    if not alarms:
+        return verdict(rid, FAIL, f"pressure reached {limit:.0f} mmHg without an alarm", t_p, pv)
+    return verdict(
+        rid, PASS, f"occlusion alarm at {max(alarms) / 60:.1f} min, limit {limit:.0f} mmHg", pv=pv
+    )
+
+
+def post_occlusion_bolus(pv: PumpView) -> Verdict:
+    rid = "GIP 1.10.7"
+    cleared = [r.time_s for r in pv.records if r.kind == "occlusion_cleared"]
+    if not cleared:
+        return verdict(rid, NOT_EXERCISED, "no occlusion was cleared")
+    col = f"pump.{pv.id}.delivered[mL]"
+    worst, when = 0.0, cleared[0]
+    for t in cleared:  # what reached the patient beyond what the motor moved, 10 min on
+        vol = sum(
+            float(r.details.get("volume_mL", 0.0))
+            for r in pv.records
+            if r.kind == "release_bolus" and t - _T <= r.time_s <= t + _GRACE
+        )
+        if col in pv.ts.columns:
+            d, grid = pv.ts[col], pv.ts.index.to_numpy(float)
+            end = min(t + 600.0, pv.duration)
+            got = float(np.interp(end, grid, d) - np.interp(t, grid, d))
+            vol = max(vol, got - (pv.volume(end) - pv.volume(t)))
+        if vol >= worst:
+            worst, when = vol, t
+    status = PASS if worst <= 0.5 + 1e-9 else FAIL
+    return verdict(
+        rid, status, f"largest bolus released on clearing {worst:.3g} mL (limit 0.5 mL)", when, pv
+    )
+
+
+def escalation(pv: PumpView) -> Verdict:
+    rid = "OPCA R6.5.0(18)"
+    count, window = pv.table.escalation_count, pv.table.escalation_window
+    by_kind: dict[str, list[float]] = {}
+    for t, kind, prio in pv.raised:
+        if pv.action(kind, prio) == "stop":
+            by_kind.setdefault(kind, []).append(t)
+    checked = 0
+    for kind, times in by_kind.items():
+        for i in range(count - 1, len(times)):
+            if times[i] - times[i - count + 1] > window + _T:
+                continue
+            checked += 1
+            t = times[i]
+            other = [
+                x
+                for x, k, p in pv.raised
+                if k != kind and p == "high" and t - _T <= x <= t + _GRACE
+            ]
+            if not other or pv.q_at(t) > 0:
+                return verdict(
+                    rid,
+                    FAIL,
+                    f"{kind} {count} times within {window / 60:g} min without "
+                    "a stop and an escalated alarm",
+                    t,
+                    pv,
+                )
+    if not checked:
+        return verdict(
+            rid, NOT_EXERCISED, f"no stop alarm came {count} times within {window / 60:g} min"
+        )
+    return verdict(rid, PASS, f"{checked} repetition(s) escalated, pump stopped", pv=pv)
+
+
+def battery(pv: PumpView) -> Verdict:
+    rid = "GIP 5.1.4"
+    readings = [r for r in pv.records if r.kind == "battery"]
+    if not readings:
+        return verdict(rid, NOT_EXERCISED, "no battery readings (needs a power model)")
+    for r in readings:
+        left, t = float(r.details.get("minutes_left", math.inf)), r.time_s
+        if left < 15 and not [x for x, _, _ in pv.raised if t - _T <= x <= t + _GRACE]:
+            return verdict(rid, FAIL, f"{left:.0f} min of battery left without an alarm", t, pv)
+        if left < 5 and pv.q_at(t + _GRACE) > 0:
+            return verdict(rid, FAIL, "battery depleted: the pump went on", t, pv)
+    return verdict(rid, PASS, "battery alarms in time", pv=pv)

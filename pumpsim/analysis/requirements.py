@@ -1,0 +1,254 @@
+"""Safety requirements of pump logic as executable oracles over a run.
+
+Each testable requirement of REFERENCES.md §5 (GIP = Generic Infusion Pump
+hazard analysis and safety requirements v1.0, UPenn/FDA 2009; OPCA = Open PCA
+Pump Requirements v1.0.0, KSU 2020; CRISYS = UMN GPCA System Requirements
+2013) is a monitor keyed by its source ID. It reads a finished run and says
+``pass``, ``fail`` (with the time and the evidence) or ``not exercised``.
+
+What the oracles trust: what the hardware did — the motor's exact rate
+breakpoints (or, for a saved result, the sampled flow column), the line
+pressure and the engine's own records (air at the detector, the bolus released
+after an occlusion) — the alarms raised through ``Hardware.alarm`` and the
+displayed states, the operator and patient inputs the engine delivered
+(``input`` records), and the scenario (program, settings, drug library). A
+few requirements are about what the pump records; those read the controller
+vocabulary of :mod:`pumpsim.pump.controller` (``pca_request``,
+``time_remaining``, ``ders``, ``alarm_cleared``, ``alarm_reactivated``).
+
+Conventions: a demand dose counts in a rolling window from its start (as
+published PCA limits are stated); an alarm is active from its ``alarm`` record
+until ``alarm_cleared`` (or, for a stop alarm, an operator ``start`` after which
+the pump runs); "at once" means at the same instant of simulated time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pumpsim.analysis.oracles_alarms import arbitration, reservoir, silence
+from pumpsim.analysis.oracles_logic import (
+    accuracy,
+    bolus_cap,
+    bolus_keeps_basal,
+    ders,
+    kvo,
+    no_bolus_in_alarm,
+    pca_limit,
+    pca_lockout,
+    time_remaining,
+)
+from pumpsim.analysis.oracles_physics import (
+    air,
+    battery,
+    escalation,
+    occlusion_limit,
+    over_infusion,
+    over_infusion_pause,
+    post_occlusion_bolus,
+    stop_at_once,
+)
+from pumpsim.analysis.runview import FAIL, NOT_EXERCISED, PASS, PumpView, Verdict, verdict
+
+__all__ = [
+    "Requirement",
+    "Verdict",
+    "REQUIREMENTS",
+    "evaluate",
+    "check_requirements",
+    "PASS",
+    "FAIL",
+    "NOT_EXERCISED",
+]
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A requirement, its source IDs, what it needs to be exercised, and its monitor."""
+
+    id: str
+    text: str
+    also: tuple[str, ...]
+    needs: str  # "logic" (any pump) or "physics" (a mechanism and line, issue 4)
+    check: Callable[[PumpView], Verdict]
+
+
+#: the requirements, in the order of REFERENCES.md §5
+REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement(
+        "GIP 1.1.8",
+        "keep a minimum KVO rate during therapy unless a flow-stopping "
+        "alarm or stop; KVO never above the running rate",
+        ("OPCA R5.1.0(5)",),
+        "logic",
+        kvo,
+    ),
+    Requirement(
+        "GIP 1.2.1", "flow within 5 % of the setting over at least 72 h", (), "logic", accuracy
+    ),
+    Requirement(
+        "GIP 1.2.2",
+        "more than 10 % over the setting for over 15 min (or free flow) -> over-infusion alarm",
+        ("GIP 1.2.3",),
+        "physics",
+        over_infusion,
+    ),
+    Requirement(
+        "CRISYS 16/19", "more than 20 % over -> pause at once", (), "physics", over_infusion_pause
+    ),
+    Requirement(
+        "GIP 1.4.3",
+        "a bolus on top of the basal, combined rate capped at the pump maximum",
+        (),
+        "logic",
+        bolus_cap,
+    ),
+    Requirement(
+        "GIP 1.4.4",
+        "a bolus does not change the programmed basal rate",
+        (),
+        "logic",
+        bolus_keeps_basal,
+    ),
+    Requirement(
+        "OPCA R5.2.0(3)",
+        "no patient bolus during the lockout, above the maximum "
+        "count or during another bolus; such requests are logged",
+        ("CRISYS 25-27",),
+        "logic",
+        pca_lockout,
+    ),
+    Requirement(
+        "OPCA R5.2.0(5)",
+        "refuse a bolus that would exceed the dose limit over the window; drop to KVO and warn",
+        (),
+        "logic",
+        pca_limit,
+    ),
+    Requirement("GIP 1.4.11", "no bolus during an alarm", (), "logic", no_bolus_in_alarm),
+    Requirement(
+        "GIP 1.5.2",
+        "time remaining accurate to 3 min, recomputed at every rate change",
+        ("GIP 1.5.3", "GIP 1.5.4"),
+        "logic",
+        time_remaining,
+    ),
+    Requirement(
+        "OPCA R6.8.0(9)",
+        "reservoir below 1 mL -> warning; below 0.5 mL -> alarm and stop",
+        ("OPCA R6.8.0(10)",),
+        "logic",
+        reservoir,
+    ),
+    Requirement(
+        "CRISYS 60-64",
+        "simultaneous alarms: highest priority wins; equal priority -> most restrictive action",
+        (),
+        "logic",
+        arbitration,
+    ),
+    Requirement(
+        "GIP 1.6.2",
+        "an occlusion or a fault stops the pump at once",
+        ("GIP 1.6.1",),
+        "physics",
+        stop_at_once,
+    ),
+    Requirement("GIP 1.9.1", "air-in-line alarm for a bubble above 200 uL", (), "physics", air),
+    Requirement(
+        "GIP 1.10.3",
+        "downstream occlusion limit below 20 psi; alarm at the limit",
+        (),
+        "physics",
+        occlusion_limit,
+    ),
+    Requirement(
+        "GIP 1.10.7",
+        "bolus released after an occlusion at most 0.5 mL",
+        (),
+        "physics",
+        post_occlusion_bolus,
+    ),
+    Requirement(
+        "GIP 3.2.1",
+        "silenced alarms re-activate (GIP 2 min, OPCA 10 min, CRISYS "
+        "30 min: the pump's alarm profile)",
+        (),
+        "logic",
+        silence,
+    ),
+    Requirement(
+        "OPCA R6.5.0(18)",
+        "the same alert-stop-start 3 times in 10 min -> stop and alarm",
+        (),
+        "physics",
+        escalation,
+    ),
+    Requirement(
+        "GIP 5.1.4",
+        "battery below 15 min -> alarm; below 5 min -> depleted, stop",
+        ("GIP 5.1.6",),
+        "physics",
+        battery,
+    ),
+    Requirement(
+        "GIP 6.1.3",
+        "a hard limit rejects; a soft limit needs confirmation; every breach logged",
+        ("GIP 6.1.4",),
+        "logic",
+        ders,
+    ),
+)
+
+
+def evaluate(
+    scenario: Any,
+    records: Iterable[Any],
+    timeseries: Any,
+    motors: Mapping[str, tuple[Any, Any]] | None = None,
+    duration: float | None = None,
+    pressures: Mapping[str, tuple[Any, Any, Any]] | None = None,
+) -> dict[str, Verdict]:
+    """Every requirement's verdict on one run (worst over its pumps).
+
+    ``motors`` maps pump id to the motor's exact rate breakpoints (times [s],
+    rates [mL/s]); without it the sampled flow column is used. ``pressures`` maps pump
+    id to the downstream pressure breakpoints (times, values [mmHg], slopes [mmHg/s]).
+    """
+    records = list(records)
+    end = float(duration if duration is not None else scenario.duration)
+    views = [
+        PumpView(
+            scenario,
+            p,
+            records,
+            timeseries,
+            (motors or {}).get(p.id),
+            end,
+            (pressures or {}).get(p.id),
+        )
+        for p in scenario.pumps
+        if p.kind != "elastomeric"
+    ]
+    out: dict[str, Verdict] = {}
+    for req in REQUIREMENTS:
+        verdicts = []
+        for pv in views:
+            try:
+                verdicts.append(req.check(pv))
+            except Exception as exc:  # an oracle that cannot read this run says so
+                verdicts.append(
+                    verdict(req.id, NOT_EXERCISED, f"oracle could not run: {exc}", pv=pv)
+                )
+        fails = [v for v in verdicts if v.status == FAIL]
+        passes = [v for v in verdicts if v.status == PASS]
+        chosen = (fails or passes or verdicts or [verdict(req.id, NOT_EXERCISED, "no pump")])[0]
+        out[req.id] = chosen
+    return out
+
+
+def check_requirements(result: Any) -> dict[str, Verdict]:
+    """The verdicts for a :class:`~pumpsim.engine.result.Result` (from its sampled flows)."""
+    return evaluate(result.scenario, result.events, result.timeseries)
