@@ -166,6 +166,18 @@ def plot_vitals(result: Result, ax: Any) -> list[Any]:
     return handles
 
 
+#: fault records marked on the overview: kind -> label from the record's details
+FAULT_MARKS: dict[str, Any] = {
+    "infiltration": lambda d: "infiltration",
+    "disconnection": lambda d: "disconnected",
+    "reconnection": lambda d: "reconnected",
+    "door": lambda d: "door open" if d.get("open") else "door closed",
+    "power": lambda d: "mains restored" if d.get("mains") else "mains lost",
+    "power_off": lambda d: "power off",
+    "free_flow": lambda d: "free flow",
+}
+
+
 def mark_events(result: Result, axes: list[Any]) -> list[Any]:
     """Vertical lines at alarms (red) and scripted doses (grey) on every axis."""
     _, _, scale = _time_axis(result)
@@ -177,8 +189,13 @@ def mark_events(result: Result, axes: list[Any]) -> list[Any]:
             color, text = "0.4", f"bolus {ev.details.get('drug', '')}"
         elif ev.kind in ("occlusion", "occlusion_cleared"):
             color, text = "tab:purple", ev.kind.replace("_", " ")
+        elif ev.kind in FAULT_MARKS:  # bedside faults (pumpsim.engine.faults)
+            color, text = "tab:brown", FAULT_MARKS[ev.kind](ev.details)
         elif ev.kind == "adverse_reaction" and ev.details.get("phase") == "onset":
             color, text = "tab:orange", str(ev.details.get("reaction", "reaction"))
+        elif ev.source in ("clinician", "interlock") and ev.kind in ("action", "pause"):
+            # pumpsim.engine.clinician / .interlock
+            color, text = "tab:green", f"{ev.source} {ev.details.get('action', ev.kind)}"
         else:
             continue
         for ax in axes:

@@ -131,3 +131,12 @@ def test_plot_returns_figure() -> None:
     matplotlib.use("Agg")
     fig = simulate(one_pump([{"rate": "20 mL/h", "vtbi": "10 mL"}])).plot()
     assert len(fig.axes) == 2
+
+
+def test_program_whose_first_step_starts_later() -> None:
+    """A pump programmed to start at 30 min stays idle until then, then runs."""
+    res = simulate(one_pump([{"at": "30 min", "rate": "20 mL/h", "vtbi": "10 mL"}]))
+    flow = res.timeseries["pump.A.flow[mL/h]"]
+    assert flow.loc[:1790.0].eq(0).all() and flow.loc[1800.0] == 20.0
+    (done,) = kinds(res, "vtbi_complete")
+    assert done.time_s == pytest.approx(1800.0 + 1800.0, abs=1e-9)

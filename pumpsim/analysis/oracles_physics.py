@@ -60,6 +60,37 @@ def _overdelivery(pv: PumpView, rid: str, factor: float, window: float, stop: bo
                     pv,
                 )
             return verdict(rid, PASS, "over-delivery alarmed in time", float(min(alarms)), pv)
+    return _uncontrolled(pv, rid, window, ts, grid)
+
+
+#: flow [mL/s] that keeps leaving the line through a whole window with the motor stopped:
+#: uncontrolled (free) flow. A release after a stop is one short spike (a few R·C, seconds).
+UNCONTROLLED_FLOW = 0.1 / 3600.0
+
+
+def _uncontrolled(pv: PumpView, rid: str, window: float, ts: object, grid: np.ndarray) -> Verdict:
+    """Free flow with the motor stopped for a whole window: a high alarm must be active.
+
+    Flow must show in each quarter of the window (a release spike, even spread over one
+    output interval by the sampling, shows in two at most); judged only when the output
+    interval is at most a quarter of the window."""
+    quarter = window / 4.0
+    if grid.size < 2 or float(grid[1] - grid[0]) > quarter:
+        return verdict(rid, NOT_EXERCISED, "no over-delivery happened")
+    for t in grid[grid >= window]:
+        if pv.q_range(t - window, t)[1] > 0:
+            continue
+        ends = t - quarter * np.arange(5.0)
+        moved = -np.diff(np.interp(ends, grid, ts))  # type: ignore[call-overload]
+        if float(moved.min()) <= UNCONTROLLED_FLOW * quarter:
+            continue
+        flow = float(moved.sum()) / window
+        alarms = [a for a, end, _, p in pv.active if p == "high" and a <= t and end >= t]
+        if not alarms:
+            return verdict(rid, FAIL, f"uncontrolled flow {mlh(flow)} with the motor stopped, "
+                           "no alarm", t, pv)  # fmt: skip
+        return verdict(rid, PASS, f"uncontrolled flow {mlh(flow)} with the motor stopped: "
+                       "alarm active", float(min(alarms)), pv)  # fmt: skip
     return verdict(rid, NOT_EXERCISED, "no over-delivery happened")
 
 
@@ -223,8 +254,8 @@ def battery(pv: PumpView) -> Verdict:
         return verdict(rid, NOT_EXERCISED, "no battery readings (needs a power model)")
     for r in readings:
         left, t = float(r.details.get("minutes_left", math.inf)), r.time_s
-        if left < 15 and not [x for x, _, _ in pv.raised if t - _T <= x <= t + _GRACE]:
+        if left <= 15 and not [x for x, _, _ in pv.raised if t - _T <= x <= t + _GRACE]:
             return verdict(rid, FAIL, f"{left:.0f} min of battery left without an alarm", t, pv)
-        if left < 5 and pv.q_at(t + _GRACE) > 0:
+        if left <= 5 and pv.q_at(t + _GRACE) > 0:
             return verdict(rid, FAIL, "battery depleted: the pump went on", t, pv)
     return verdict(rid, PASS, "battery alarms in time", pv=pv)

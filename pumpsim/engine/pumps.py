@@ -135,6 +135,7 @@ class PumpRuntime:
         self._tip_air = 0.0
         self._bubbles: list[tuple[float, float]] = []
         self._empty_logged = False
+        self._free_flow: float | None = None  # gravity flow [mL/s] past the mechanism
         # the current linear segment (set by _recompute)
         self._q_out = 0.0
         self._q_draw = 0.0
@@ -260,6 +261,13 @@ class PumpRuntime:
         self.log("occlusion_cleared", pressure_mmHg=self._p)
         self._recompute()
 
+    def free_flow(self, rate: float) -> None:
+        """From now on the set flows at ``rate`` [mL/s] by gravity, whatever the motor does."""
+        self._settle()
+        self._free_flow = rate
+        self.log("free_flow", rate_mL_h=rate * 3600.0)
+        self._recompute()
+
     def inject_air(self, volume: float) -> None:
         """A bubble of ``volume`` [mL] enters at the pump inlet (the next fluid pumped)."""
         self._settle()
@@ -380,6 +388,8 @@ class PumpRuntime:
             if not self._empty_logged:
                 self._empty_logged = True
                 self.log("reservoir_empty_physical", delivered_mL=self.delivered)
+        if self._free_flow is not None and left > _TOL:  # gravity sets the flow, not the motor
+            q_m = self._free_flow
         # 2. upstream occlusion
         q_draw = q_m
         slope_up = 0.0

@@ -9,6 +9,7 @@ grid in one vectorised step at the end — nothing polls during the run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +48,15 @@ class EventLog:
 
     def __init__(self) -> None:
         self.records: list[EventRecord] = []
+        #: called with each record as it is written (e.g. a clinician hearing pump alarms)
+        self.listeners: list[Callable[[EventRecord], None]] = []
 
     def write(self, time_s: float, source: str, kind: str, **details: Any) -> EventRecord:
         clean = {k: v for k, v in details.items() if v is not None}
         record = EventRecord(float(time_s), source, kind, clean)
         self.records.append(record)
+        for listener in self.listeners:
+            listener(record)
         return record
 
 

@@ -124,6 +124,10 @@ def build_result(sim: Simulation) -> Result:
         for e in sim.log.records
         if e.kind == "alarm"
     ]
+    lost: dict[str, float] = {}  # key (vol:<pump>, drug) -> lost at a disconnected site
+    for site in sim.faults.sites() if hasattr(sim, "faults") else []:
+        for k, v in site.lost.items():
+            lost[k] = lost.get(k, 0.0) + v
     for pump in sc.pumps:
         rt = sim.pumps[pump.id]
         columns[f"pump.{pump.id}.flow[mL/h]"] = rt.flow.evaluate(grid) * 3600.0
@@ -137,6 +141,7 @@ def build_result(sim: Simulation) -> Result:
             "volume_infused_mL": rt.infused,
             "final_state": rt.state.values[-1],
             "alarms": sum(1 for a in alarms if a["source"] == rt.source),
+            "lost_mL": lost.get(f"vol:{pump.id}", 0.0),  # left the tip while disconnected
             **rt.summary(),
         }
         if pump.concentration is not None:
@@ -190,6 +195,7 @@ def build_result(sim: Simulation) -> Result:
             "auc_unit": f"{unit}*h",
             "amount_unit": ch.drug.amount_unit,
             "given": ch.given,
+            "lost": lost.get(name, 0.0),  # left a disconnected line: never given
             "in_body": float(np.median(np.sum(final[..., body], axis=-1))),
             "eliminated": float(np.median(final[..., idx["eliminated"]])),
             "not_absorbed": float(np.median(final[..., idx["not_absorbed"]])),
@@ -234,6 +240,9 @@ def build_result(sim: Simulation) -> Result:
         "warnings": warnings,
         **({"vitals": vitals} if vitals else {}),
     }
+    team = getattr(sim, "clinicians", None)  # pumpsim.engine.clinician
+    if team is not None:
+        summary["clinicians"] = team.summary()
     from pumpsim.analysis.requirements import evaluate  # safety-requirement verdicts
 
     motors = {pid: (sig.times, sig.values) for pid, rt in sim.pumps.items()

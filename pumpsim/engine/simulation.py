@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 import simpy
 
+from pumpsim.engine.clinician import ClinicianTeam
+from pumpsim.engine.faults import CatheterSite, Faults, tissue_routes
+from pumpsim.engine.interlock import Interlock, PcaDemand
 from pumpsim.engine.manifold import ManifoldRuntime
 from pumpsim.engine.patient import PatientPK
 from pumpsim.engine.physiology import PhysiologyRuntime, pd_effect_sites
@@ -40,6 +43,8 @@ from pumpsim.pump.druglib import DrugLibrary, load_library
 from pumpsim.pump.mechanism import ClampController
 from pumpsim.pump.program import resolve_program, to_flow, to_volume
 from pumpsim.scenario.checks import covariates
+from pumpsim.scenario.clinical import PcaDemandEvent
+from pumpsim.scenario.faults import FAULT_EVENTS
 from pumpsim.scenario.load import load_scenario
 from pumpsim.scenario.programming import OPERATOR_EVENTS
 from pumpsim.scenario.schema import (
@@ -57,7 +62,7 @@ __all__ = ["simulate", "Simulation"]
 #: what this version can run; the schema accepts more (validated, then refused here)
 SUPPORTED_PUMP_KINDS = ("ideal", "syringe", "volumetric", "elastomeric")
 SUPPORTED_EVENTS = ("bolus", "occlusion", "clear_occlusion", "air", "adverse_reaction",
-                    *OPERATOR_EVENTS)
+                    "pca_demand", *OPERATOR_EVENTS, *FAULT_EVENTS)
 
 
 def default_controller(config: PumpConfig) -> Controller:
@@ -110,6 +115,9 @@ class Simulation:
                 absorption.setdefault(giver.drug, {})[giver.route] = user_absorption(
                     giver.absorption
                 )
+        for drug, tissue in tissue_routes(scenario, models).items():  # infiltration depots
+            routes.setdefault(drug, set()).update(tissue)
+            absorption.setdefault(drug, {}).update(tissue)
         self.covariates = covariates(scenario)
         population = None
         pop = scenario.patient.population if scenario.patient is not None else None
@@ -133,7 +141,7 @@ class Simulation:
         self.pumps: dict[str, PumpRuntime] = {}
         self.manifolds = self._manifolds()
         targeted = {getattr(ev, "pump", None) for ev in scenario.events
-                    if ev.type not in OPERATOR_EVENTS}  # fmt: skip
+                    if ev.type not in (*OPERATOR_EVENTS, "pca_demand")}  # fmt: skip
         for pump in scenario.pumps:
             program = resolve_program(pump, weight)
             reservoir = pump.reservoir if pump.reservoir is not None else math.inf
@@ -144,6 +152,8 @@ class Simulation:
             runtime = PumpRuntime(self.env, pump.id, firmware, reservoir, self.log,
                                   outlet, **options)  # fmt: skip
             self.pumps[pump.id] = runtime
+        self.demands: list[PcaDemand] = []
+        self.faults = Faults(self)
         for i, ev in enumerate(scenario.events):
             if isinstance(ev, BolusEvent):
                 self._schedule(ev.at, functools.partial(self._bolus, i, ev))
@@ -151,8 +161,16 @@ class Simulation:
                 self._schedule(ev.at, functools.partial(self._fault, ev))
             elif ev.type in OPERATOR_EVENTS:
                 self._schedule(ev.at, functools.partial(self._input, ev))
+            elif ev.type in FAULT_EVENTS:
+                self._schedule(ev.at, functools.partial(self.faults.apply, ev))
             elif ev.type == "adverse_reaction":
                 self._schedule(ev.at, functools.partial(self.physiology.adverse_reaction, ev))
+            elif isinstance(ev, PcaDemandEvent):
+                self.demands.append(PcaDemand(self, i, ev))
+        # the bedside: PCA interlocks on the monitor, nurses answering alarms
+        self.interlock = Interlock(self)
+        self.clinicians = (ClinicianTeam(self, scenario.clinicians)
+                           if scenario.clinicians is not None else None)  # fmt: skip
 
     def _factory(self, controller: ControllerFactory | str | None) -> ControllerFactory:
         """The controller factory: given, else the scenario's ``controller``, else pumpsim's."""
@@ -219,13 +237,10 @@ class Simulation:
         conc = pump.concentration.value if pump.concentration is not None else 0.0
         return conc * _amount_factor(pump.drug, pump.salt)
 
-    def _sink_for(self, pump: Pump) -> PatientOutlet:
-        """The patient end of ``pump``'s line: drug amount rates [amount/s] by its route."""
-        route = pump.route
-        return PatientOutlet(
-            lambda source, drug, rate: self.patient.set_rate(source, drug, route, rate),
-            lambda drug, amount: self.patient.bolus(drug, route, amount),
-        )
+    def _sink_for(self, pump: Pump, name: str | None = None) -> PatientOutlet:
+        """The patient end of ``pump``'s line (or of manifold ``name``): drug amount rates
+        [amount/s] by its route, at a site that can infiltrate or come apart."""
+        return CatheterSite(self.env, self.patient, pump.route, name or pump.id)
 
     def _manifolds(self) -> dict[str, ManifoldRuntime]:
         """Common lines that pumps join (``line.manifold``), each feeding the patient."""
@@ -241,7 +256,7 @@ class Simulation:
                 if self._amount_per_ml(first) > 0:
                     prime[first.drug] = self._amount_per_ml(first)
             out[m.id] = ManifoldRuntime(self.env, m.id, m.dead_volume, prime,
-                                        self._sink_for(first), self.log)  # fmt: skip
+                                        self._sink_for(first, m.id), self.log)  # fmt: skip
         return out
 
     def _fault(self, ev: OcclusionEvent | ClearOcclusionEvent | AirEvent) -> None:
@@ -285,6 +300,7 @@ class Simulation:
             runtime.finish()  # brings every tally to the end time
         for manifold in self.manifolds.values():
             manifold.finish()
+        self.faults.finish()
         self.log.write(self.duration, "simulation", "end")
         return build_result(self)
 

@@ -89,8 +89,9 @@ class SensorEvent:
 
     ``kind`` is e.g. ``"air"`` (a bubble passed the air detector; ``value`` its
     volume [mL]), ``"air_cumulative"`` (rolling-window air volume [mL]),
-    ``"door"`` (``value`` 1 open, 0 closed), ``"battery"`` (minutes left),
-    ``"mains"`` (1 on, 0 off).
+    ``"door"`` (``value`` 1 open, 0 closed), ``"battery"`` (minutes left, reported when
+    mains is lost and as 15 and 5 min are crossed), ``"mains"`` (1 on, 0 off),
+    ``"flow"`` (a drop sensor's measured flow [mL/s], pumps with ``flow_sensor``).
     """
 
     kind: str

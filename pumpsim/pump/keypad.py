@@ -102,6 +102,9 @@ class Keypad:
                 "input_ignored", input="start", reason="acknowledge the repeated alarm (confirm)"
             )
             return
+        if getattr(self, "door_open", False):
+            hw.log("input_ignored", input="start", reason="door open")
+            return
         if self.alarms.is_active("reservoir_empty"):
             hw.log("input_ignored", input="start", reason="reservoir empty")
             return

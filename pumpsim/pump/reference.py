@@ -121,6 +121,7 @@ class ReferenceController(Boluses, Keypad):
         self._kvo_cause: str | None = None
         self.pca: PcaLedger | None = None
         self._rate_now = 0.0
+        self.door_open = False
 
     # == the state machine =====================================================
     def _to(self, hw: Hardware, state: str, cause: str) -> None:
@@ -278,8 +279,8 @@ class ReferenceController(Boluses, Keypad):
         due = [j for j, st in enumerate(self.program) if not isinstance(st, SecondaryStep)
                and st.start is not None and st.start <= hw.now]  # fmt: skip
         first = due[-1] if due else 0
-        for j, step in enumerate(self.program):
-            if j != first and step.start is not None and step.start > hw.now:
+        for j, step in enumerate(self.program):  # every step still to come, the first included
+            if step.start is not None and step.start > hw.now:
                 hw.set_timer(f"step{j}", step.start)
         start = self.program[first].start
         if start is not None and start > hw.now:
@@ -530,15 +531,23 @@ class ReferenceController(Boluses, Keypad):
         kind, value = event.kind, event.value
         if kind in ("air", "air_cumulative"):
             self._on_line_alarm(hw, self.safety.alarm_for_sensor(event))
-        elif kind == "door" and value:
-            self._raise(hw, "door_open")
-        elif kind == "battery":
-            if value < 5:
+        elif kind == "door":
+            self.door_open = bool(value)  # start is refused while it is open (keypad)
+            if value:
+                self._raise(hw, "door_open")
+            else:  # the alarm's cause is gone; the stop holds until an operator start
+                self.alarms.clear(hw, "door_open", "door closed")
+        elif kind == "battery":  # reported as the time left crosses 15 and 5 min
+            if value <= 5:
                 self._raise(hw, "battery_depleted", f"{value:.0f} min of battery left")
-            elif value < 15:
+            elif value <= 15:
                 self._raise(hw, "battery_low", f"{value:.0f} min of battery left")
             elif self.alarms.clear(hw, "battery_low", "battery recovered"):
                 self._alarms_changed(hw)
+        elif kind == "mains" and value and self.alarms.clear(hw, "battery_low", "mains restored"):
+            self._alarms_changed(hw)
+        elif kind == "flow" and value > 1.2 * hw.rate + 1e-12:  # drop sensor: CRISYS 16
+            self._raise(hw, "free_flow", f"flow {value * 3600:.3g} mL/h, set {hw.rate * 3600:.3g}")
         else:
             hw.log("sensor", sensor=kind, value=value)
         self._apply(hw)

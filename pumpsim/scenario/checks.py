@@ -11,6 +11,7 @@ from __future__ import annotations
 from pumpsim.errors import Problem
 from pumpsim.pk.covariates import Covariates
 from pumpsim.pk.registry import DRUGS, get_model, model_keys
+from pumpsim.scenario.clinical import check_bedside
 from pumpsim.scenario.programming import check_operation, check_steps, step_ends, step_length
 from pumpsim.scenario.schema import BolusEvent, OcclusionEvent, Pump, Scenario
 
@@ -279,6 +280,13 @@ def _check_physics(sc: Scenario, problems: list) -> None:
             if kind in ("syringe", "elastomeric"):
                 message = f"a {kind} pump has no upstream line; allowed: downstream"
                 problems.append(Problem(f"events[{i}].side", message))
+        if ev.type in NO_ELECTRONICS and kinds.get(getattr(ev, "pump", "")) == "elastomeric":
+            message = f"an elastomeric pump has no door, power or firmware: no {ev.type}"
+            problems.append(Problem(f"events[{i}].type", message))
+
+
+#: fault events that need a pump with electronics (pumpsim.engine.faults)
+NO_ELECTRONICS = ("door_open", "door_close", "mains_lost", "mains_restored")
 
 
 def check_scenario(sc: Scenario) -> list[Problem]:
@@ -293,6 +301,7 @@ def check_scenario(sc: Scenario) -> list[Problem]:
         _check_pump(i, pump, sc, duration, problems)
     _check_physics(sc, problems)
     check_operation(sc, lambda p: p.settings.max_rate or DEFAULT_MAX_RATE, problems)
+    problems += check_bedside(sc)  # clinicians, interlock, PCA demand
     for i, ev in enumerate(sc.events):
         path = f"events[{i}]"
         if ev.at > duration:

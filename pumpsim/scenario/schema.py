@@ -6,6 +6,10 @@ canonical floats (:mod:`pumpsim.scenario.quantities`). Checks that span
 fields (a VTBI larger than the syringe, an event after the end, a pump id
 that does not exist, a patient outside a model's range) live in
 :mod:`pumpsim.scenario.checks` and report the exact field path.
+
+The bedside blocks - top-level ``clinicians:`` (nurses answering alarms), a pump's
+``interlock:`` (pause a PCA pump on low RR / SpO2) and the ``pca_demand`` event (seeded
+Poisson presses) - are defined and documented in :mod:`pumpsim.scenario.clinical`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,17 @@ from pydantic import (
     model_validator,
 )
 
+from pumpsim.scenario.clinical import Clinicians, Interlock, PcaDemandEvent
+from pumpsim.scenario.faults import (
+    DisconnectionEvent,
+    DoorCloseEvent,
+    DoorOpenEvent,
+    FreeFlowEvent,
+    InfiltrationEvent,
+    MainsLostEvent,
+    MainsRestoredEvent,
+    ReconnectionEvent,
+)
 from pumpsim.scenario.programming import (
     ClinicianBolusEvent,
     ConfirmEvent,
@@ -267,9 +282,11 @@ class PumpSettings(_Model):
     back_off: bool = False  # relieve line pressure when the pump stops (bolus reduction)
     bolus_rate: Flow | None = None  # demand / clinician bolus rate (default: max_rate)
     alarm_profile: Literal["GIP", "OPCA", "CRISYS"] = "GIP"  # silence, reservoir thresholds
+    battery: Time | None = None  # run time on a full battery (pumpsim.engine.faults)
+    flow_sensor: bool = False  # a drop / flow sensor reports the real flow (free flow)
 
     @field_validator("occlusion_limit", "air_limit", "kvo_rate", "max_rate", "air_cumulative_limit",
-                     "bolus_rate")  # fmt: skip
+                     "bolus_rate", "battery")  # fmt: skip
     @classmethod
     def _pos(cls, v: float | None) -> float | None:
         return _positive(v)
@@ -381,6 +398,7 @@ class Pump(_Model):
     purge: bool = False  # syringe purged (primed) in the pump before connection
     care_area: str | None = None  # drug-library care area (DERS limits apply)
     program: list[AnyProgramStep] = Field(min_length=1)
+    interlock: Interlock | None = None  # pause on low RR / SpO2 (pumpsim.scenario.clinical)
 
     @field_validator("concentration")
     @classmethod
@@ -485,7 +503,9 @@ class ProgramEvent(_EventBase):
 Event = Annotated[
     BolusEvent | OcclusionEvent | ClearOcclusionEvent | AirEvent | AdverseReactionEvent
     | PcaPressEvent | StartEvent | StopEvent | SilenceEvent | ConfirmEvent | ClinicianBolusEvent
-    | TitrateEvent | ProgramEvent,
+    | TitrateEvent | ProgramEvent | PcaDemandEvent
+    | InfiltrationEvent | DisconnectionEvent | ReconnectionEvent | DoorOpenEvent | DoorCloseEvent
+    | MainsLostEvent | MainsRestoredEvent | FreeFlowEvent,
     Field(discriminator="type"),
 ]
 
@@ -502,6 +522,7 @@ class Scenario(_Model):
     pumps: list[Pump] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     manifolds: list[Manifold] = Field(default_factory=list)
+    clinicians: Clinicians | None = None  # nurses answering alarms (pumpsim.scenario.clinical)
     controller: str | None = Field(
         default=None, description="every pump's controller: 'package.module:Class' or 'file.py:Cls'"
     )
