@@ -320,7 +320,9 @@ def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
     failed = [rid for rid, v in verdicts.items() if v["status"] == "fail"]
     if verdicts:
         passed = sum(1 for v in verdicts.values() if v["status"] == "pass")
-        console.print(f"safety requirements: {passed} pass, {len(failed)} fail"
+        idle = len(verdicts) - passed - len(failed)
+        console.print(f"safety requirements: {passed} pass, {len(failed)} fail, "
+                      f"{idle} not exercised by this scenario"
                       + (f" ([red]{', '.join(failed)}[/red])" if failed else ""))  # fmt: skip
     console.print(f"wrote {out}/")
 
