@@ -323,7 +323,8 @@ def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
         idle = len(verdicts) - passed - len(failed)
         console.print(f"safety requirements: {passed} pass, {len(failed)} fail, "
                       f"{idle} not exercised by this scenario"
-                      + (f" ([red]{', '.join(failed)}[/red])" if failed else ""))  # fmt: skip
+                      + (f" ([red]{', '.join(failed)}[/red])" if failed else ""),
+                      soft_wrap=True)  # one line: never break a requirement ID  # fmt: skip
     console.print(f"wrote {out}/")
 
 

@@ -1,5 +1,5 @@
-"""Oracles that need delivery physics (a mechanism and a line): over-infusion, occlusion,
-air, the post-occlusion bolus, repeated alert-stop-start, battery (REFERENCES.md §5).
+"""Oracles that need delivery physics (a mechanism and a line): over- and under-infusion,
+occlusion, air, the post-occlusion bolus, repeated alert-stop-start, battery (REFERENCES.md §5).
 Without the physics they report "not exercised".
 """
 
@@ -21,11 +21,14 @@ from pumpsim.analysis.runview import (
 from pumpsim.analysis.runview import GRACE as _GRACE
 from pumpsim.analysis.runview import REL as _REL
 from pumpsim.analysis.runview import SAME_INSTANT as _T
+from pumpsim.pump.mechanism import STROKE_VOLUME
 
 __all__ = [
     "over_infusion",
     "over_infusion_pause",
+    "under_infusion",
     "stop_at_once",
+    "stroke_stop",
     "air",
     "occlusion_limit",
     "post_occlusion_bolus",
@@ -102,6 +105,77 @@ def over_infusion_pause(pv: PumpView) -> Verdict:
     return _overdelivery(pv, "CRISYS 16/19", 1.20, 60.0, stop=True)
 
 
+#: GIP 1.2.3: delivered flow below this fraction of the setting for UNDER_WINDOW [s]
+UNDER_FRACTION, UNDER_WINDOW = 0.90, 15 * 60.0
+#: the window is under-delivered when every bin of it is [s]: a bin spans several strokes
+#: at clinical rates, and a pulsating pump that is right on average has bins above 90 %
+UNDER_BIN = 60.0
+
+
+def _under_alarm(pv: PumpView, kind: str, priority: str) -> bool:
+    """An under-infusion alarm: the reference's, or a medium/high one of a user's own kind."""
+    if kind == "under_infusion":
+        return True
+    return kind not in pv.table.alarms and priority in ("medium", "high")
+
+
+def under_infusion(pv: PumpView) -> Verdict:
+    """GIP 1.2.3: every 15 min of delivery below 90 % of a steady, running setting (every
+    bin of the window below) is covered by an under-infusion alarm, active at the window's
+    end to within one bin.
+
+    Judged on pumps with a flow sensor (``settings.flow_sensor``): the alarm is defined on
+    the delivered flow, which a pump without one cannot see (a low-rate occlusion is then
+    found by the line pressure alone, GIP 1.10.3). On such a pump an under-delivery is
+    reported, not judged."""
+    rid = "GIP 1.2.3"
+    sensor = bool(getattr(pv.pump.settings, "flow_sensor", False))
+    col = f"pump.{pv.id}.delivered[mL]"
+    if col not in pv.ts.columns:
+        return verdict(
+            rid, NOT_EXERCISED, "needs delivered flow (a pump with a mechanism and line)"
+        )
+    grid = pv.ts.index.to_numpy(float)
+    delivered = pv.ts[col].to_numpy(float)
+    step = float(grid[1] - grid[0]) if grid.size > 1 else math.inf
+    n = int(UNDER_WINDOW // max(UNDER_BIN, step))
+    if n < 2:
+        return verdict(rid, NOT_EXERCISED, "output interval too coarse to judge 15-min flow")
+    width = UNDER_WINDOW / n
+    found: list[float] = []
+    for t in grid[grid >= UNDER_WINDOW - _T]:
+        lo, hi = pv.q_range(t - UNDER_WINDOW, t)
+        if lo <= 0 or hi != lo:
+            continue  # the motor ran at one setting through the window
+        got = -np.diff(np.interp(t - width * np.arange(n + 1.0), grid, delivered))
+        if float(got.max()) >= UNDER_FRACTION * lo * width * (1 - _REL):
+            continue
+        found.append(float(t))
+        alarms = [
+            a for a, end, kind, p in pv.active
+            if _under_alarm(pv, kind, p) and a <= t + width + _GRACE and end >= t - width
+        ]  # fmt: skip
+        if not alarms or not sensor:
+            share = float(got.sum()) / (lo * UNDER_WINDOW)
+            what = (f"delivered {share:.0%} of the setting {mlh(lo)} over the 15 min to t "
+                    f"(every {width / 60:g} min below {UNDER_FRACTION:.0%})")  # fmt: skip
+            if not sensor:
+                return verdict(rid, NOT_EXERCISED, f"{what}; not judged: the pump has no "
+                               "flow sensor (settings.flow_sensor)", float(t), pv)  # fmt: skip
+            return verdict(rid, FAIL, f"{what}, no under-infusion alarm", float(t), pv)
+    if not found:
+        return verdict(rid, NOT_EXERCISED, "no 15 min of under-delivery with the motor running")
+    first = min(a for a, _, kind, p in pv.active if _under_alarm(pv, kind, p))
+    return verdict(
+        rid,
+        PASS,
+        f"under-delivery from {(found[0] - UNDER_WINDOW) / 60:.1f} min: under-infusion alarm "
+        f"at {first / 60:.1f} min, active while it lasted",
+        first,
+        pv,
+    )
+
+
 def _pressure_breach(pv: PumpView, limit: float) -> float | None:
     """First time the downstream pressure reaches ``limit`` (exact when the run's pressure
     breakpoints are known, else on the output grid)."""
@@ -140,6 +214,50 @@ def stop_at_once(pv: PumpView) -> Verdict:
     if not stops:
         return verdict(rid, NOT_EXERCISED, "no occlusion or fault")
     return verdict(rid, PASS, f"{len(stops)} stop alarm(s), each stopped the motor at once", pv=pv)
+
+
+def stroke_stop(pv: PumpView) -> Verdict:
+    """GIP 1.6.1: a normal stop of a stroke (volumetric) pump completes the stroke under way
+    — the motor halts on a stroke boundary, at most one stroke after the stop — while a
+    stop alarm halts it at once (nothing more after the alarm).
+
+    The motor's counter is the volume it moved (:meth:`PumpView.volume`); strokes end on
+    its multiples of the stroke volume. A stop is the stop the engine records
+    (``stop``, ``complete_stroke``), else the halt itself."""
+    rid = "GIP 1.6.1"
+    if pv.pump.kind != "volumetric":
+        return verdict(rid, NOT_EXERCISED, "not a stroke (volumetric) pump")
+    stroke = pv.pump.mechanism.stroke_volume or STROKE_VOLUME
+    # occlusion or fault: high priority, stop (as GIP 1.6.2); the end of a VTBI is normal
+    alarm_stops = [t for t, k, p in pv.raised if p == "high" and pv.action(k, p) == "stop"]
+    soft = [r.time_s for r in pv.records if r.kind == "stop" and r.details.get("complete_stroke")]
+    halts = [float(pv.t[i]) for i in range(1, pv.t.size) if pv.q[i] <= 0 < pv.q[i - 1]]
+    checked = at_once = 0
+    for t in halts:
+        period = stroke / pv.q_before(t)
+        late = [a for a in alarm_stops if t - period - _T <= a < t - _T and pv.q_range(a, t)[0] > 0]
+        if late:
+            ran = pv.volume(t) - pv.volume(min(late))
+            return verdict(rid, FAIL, f"stop alarm at {min(late) / 60:.2f} min: the motor ran "
+                           f"on {ran * 1000:.0f} uL to t", t, pv)  # fmt: skip
+        if any(abs(a - t) <= _T for a in alarm_stops):
+            at_once += 1  # halted at once by an alarm (GIP 1.6.2)
+            continue
+        checked += 1
+        v = pv.volume(t)
+        pos = v % stroke
+        if min(pos, stroke - pos) > 1e-6 * max(1.0, v):
+            return verdict(rid, FAIL, f"normal stop halted {pos * 1000:.0f} uL into a "
+                           f"{stroke * 1000:.0f} uL stroke", t, pv)  # fmt: skip
+        cmd = max((s for s in soft if t - period - _T <= s <= t + _T), default=t)
+        if v - pv.volume(cmd) > stroke * (1 + _REL):
+            return verdict(rid, FAIL, f"ran on {(v - pv.volume(cmd)) * 1000:.0f} uL after the "
+                           f"stop, more than one {stroke * 1000:.0f} uL stroke", t, pv)  # fmt: skip
+    if not checked:
+        return verdict(rid, NOT_EXERCISED, "no normal stop of a running stroke pump")
+    return verdict(rid, PASS, f"{checked} normal stop(s) completed the stroke "
+                   f"({stroke * 1000:.0f} uL) and halted on its boundary; {at_once} alarm "
+                   "stop(s) halted at once", pv=pv)  # fmt: skip
 
 
 def air(pv: PumpView) -> Verdict:

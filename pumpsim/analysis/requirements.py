@@ -49,6 +49,8 @@ from pumpsim.analysis.oracles_physics import (
     over_infusion_pause,
     post_occlusion_bolus,
     stop_at_once,
+    stroke_stop,
+    under_infusion,
 )
 from pumpsim.analysis.runview import FAIL, NOT_EXERCISED, PASS, PumpView, Verdict, verdict
 
@@ -91,9 +93,16 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "GIP 1.2.2",
         "more than 10 % over the setting for over 15 min (or free flow) -> over-infusion alarm",
-        ("GIP 1.2.3",),
+        (),
         "physics",
         over_infusion,
+    ),
+    Requirement(
+        "GIP 1.2.3",
+        "delivered flow below 90 % of the setting for 15 min -> under-infusion alarm",
+        (),
+        "physics",
+        under_infusion,
     ),
     Requirement(
         "CRISYS 16/19", "more than 20 % over -> pause at once", (), "physics", over_infusion_pause
@@ -152,9 +161,17 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "GIP 1.6.2",
         "an occlusion or a fault stops the pump at once",
-        ("GIP 1.6.1",),
+        (),
         "physics",
         stop_at_once,
+    ),
+    Requirement(
+        "GIP 1.6.1",
+        "a normal stop (or the end of the VTBI) completes the stroke under way; an alarm stop "
+        "halts at once",
+        (),
+        "physics",
+        stroke_stop,
     ),
     Requirement("GIP 1.9.1", "air-in-line alarm for a bubble above 200 uL", (), "physics", air),
     Requirement(

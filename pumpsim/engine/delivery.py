@@ -99,4 +99,5 @@ def runtime_options(
         "fluid": fluid,
         "back_off": bool(pump.settings.back_off),
         "physics": not ideal or line_given or targeted,
+        "flow_sensor": bool(pump.settings.flow_sensor),
     }

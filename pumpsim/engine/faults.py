@@ -36,9 +36,9 @@ route, and two faults change where they go:
   mains returns (``SensorEvent("mains", 1)``).
 * **free flow** — the set flows by gravity at ``(head − back pressure)/R``
   (:func:`pumpsim.pump.line.free_flow_rate`), whatever the motor does. A pump
-  whose ``settings.flow_sensor`` is on (a drop sensor) reports
-  ``SensorEvent("flow", q)`` [mL/s] when the flow changes; without it, nothing
-  tells the firmware.
+  whose ``settings.flow_sensor`` is on (a drop sensor,
+  :mod:`pumpsim.engine.flowsensor`) reports ``SensorEvent("flow", q)`` [mL/s]
+  whenever the flow changes; without it, nothing tells the firmware.
 """
 
 from __future__ import annotations
@@ -261,10 +261,7 @@ class Faults:
         elif kind == "free_flow":
             resistance = rt.line.resistance or DEFAULT_SET_RESISTANCE
             rate = free_flow_rate(ev.head, resistance, rt.line.back_pressure)
-            rt.free_flow(rate)
-            pump = next(p for p in self.sim.scenario.pumps if p.id == ev.pump)
-            if pump.settings.flow_sensor:
-                rt.controller.on_sensor(rt, SensorEvent("flow", rate))
+            rt.free_flow(rate)  # a flow sensor, if any, reports it (engine.flowsensor)
 
     # -- power -------------------------------------------------------------------
     def _battery(self, rt: PumpRuntime) -> _Battery:

@@ -8,7 +8,10 @@ every pressure and volume moves linearly, so the state is advanced exactly
 of a pressure transient, a front or bubble reaching the detector or the tip,
 the container running dry, the drive stalling, a pressure or volume a
 controller watches — is computed and scheduled as a timeout. A stale timeout
-is recognised by its token and ignored. Nothing polls.
+is recognised by its token and ignored. Nothing polls. A normal stop of a stroke
+pump (:meth:`PumpRuntime.stop` with ``complete_stroke``) runs the motor on to the
+stroke's end (GIP 1.6.1); the line faults are :mod:`pumpsim.engine.linefaults`, the
+drop sensor :mod:`pumpsim.engine.flowsensor`.
 
 What leaves the line's tip goes to an :class:`Outlet`: the patient
 (:class:`PatientOutlet`, drug amount rates) or a manifold.
@@ -25,6 +28,8 @@ import numpy as np
 import simpy
 
 from pumpsim.engine.delivery import Outlet, PatientOutlet, runtime_options
+from pumpsim.engine.flowsensor import DropSensor
+from pumpsim.engine.linefaults import LineFaults
 from pumpsim.engine.recorder import EventLog, Signal, StateSignal
 from pumpsim.pump.controller import Controller, SensorEvent
 from pumpsim.pump.line import (
@@ -38,7 +43,7 @@ from pumpsim.pump.line import (
     occluded_resistance,
     same_composition,
 )
-from pumpsim.pump.mechanism import IdealMechanism, Mechanism
+from pumpsim.pump.mechanism import IdealMechanism, Mechanism, stroke_end
 
 __all__ = [
     "PumpRuntime",
@@ -53,13 +58,11 @@ __all__ = [
 AIR_WINDOW = 15 * 60.0
 #: lowest upstream pressure a pump can pull [mmHg] (near vacuum) [I]
 UPSTREAM_VACUUM = -600.0
-#: steps of a gradual occlusion's resistance staircase
-GRADUAL_STEPS = 10
 _AIR_COMP: dict[str, float] = {AIR: 1.0}
 _TOL = 1e-12
 
 
-class PumpRuntime:
+class PumpRuntime(LineFaults):
     """One pump: controller, mechanism and line, recorded.
 
     Parameters
@@ -82,6 +85,8 @@ class PumpRuntime:
         Relieve the line pressure by reversing the drive when the pump stops.
     physics : bool
         Record pressure, delivered, reservoir and line columns.
+    flow_sensor : bool
+        A drop / flow sensor reports the set's flow (:mod:`pumpsim.engine.flowsensor`).
     """
 
     def __init__(
@@ -98,6 +103,7 @@ class PumpRuntime:
         fluid: Mapping[str, float] | None = None,
         back_off: bool = False,
         physics: bool = False,
+        flow_sensor: bool = False,
     ) -> None:
         self.env = env
         self.id = pump_id
@@ -136,6 +142,7 @@ class PumpRuntime:
         self._bubbles: list[tuple[float, float]] = []
         self._empty_logged = False
         self._free_flow: float | None = None  # gravity flow [mL/s] past the mechanism
+        self._stroke_to: float | None = None  # stopping: the counter at the stroke's end
         # the current linear segment (set by _recompute)
         self._q_out = 0.0
         self._q_draw = 0.0
@@ -167,6 +174,7 @@ class PumpRuntime:
         self.pressure_signal = Signal(self._p)
         self.upstream_signal = Signal(0.0)
         self._initial = self.totals()
+        self.drop_sensor = DropSensor(env, self) if flow_sensor else None
 
     # -- Hardware --------------------------------------------------------------
     @property
@@ -186,15 +194,28 @@ class PumpRuntime:
 
     @property
     def rate(self) -> float:
-        return self._rate
+        return 0.0 if self._stroke_to is not None else self._rate
 
     def set_rate(self, rate: float) -> None:
         if rate < 0 or not math.isfinite(rate):
             raise ValueError(f"{self.source}: controller commanded an invalid rate {rate!r}")
         self._settle()
+        self._stroke_to = None
         if self.back_off and rate == 0 and self._rate > 0:
             self._relieve()
         self._rate = rate
+        self._recompute()
+
+    def stop(self, complete_stroke: bool = False) -> None:
+        """Stop at once, or (``complete_stroke``, a stroke pump) when the stroke under way
+        ends: the motor runs on at its rate to the boundary (GIP 1.6.1)."""
+        self._settle()
+        end = stroke_end(self.mechanism, self._counter) if complete_stroke else None
+        if end is None or self._rate <= 0 or self._counter_rate <= 0:
+            self.set_rate(0.0)
+            return
+        self._stroke_to = end
+        self.log("stop", complete_stroke=True, stroke_left_mL=end - self._counter)
         self._recompute()
 
     def set_timer(self, name: str, at: float) -> None:
@@ -228,53 +249,6 @@ class PumpRuntime:
 
     def log(self, kind: str, **details: Any) -> None:
         self._log.write(self.now, self.source, kind, **details)
-
-    # -- faults (scenario events) ------------------------------------------------
-    def occlude(self, side: str = "downstream", severity: float = 1.0) -> None:
-        """Occlude the line on ``side`` with ``severity`` in (0, 1] (1: full)."""
-        self._settle()
-        self._severity[side] = severity
-        self.log("occlusion", side=side, severity=severity, pressure_mmHg=self._p)
-        self._recompute()
-
-    def occlude_gradually(self, side: str, severity: float, onset: float) -> None:
-        """Occlusion growing to ``severity`` over ``onset`` [s], as a staircase of steps."""
-        self._ramp_token += 1
-        token = self._ramp_token
-        for k in range(1, GRADUAL_STEPS + 1):
-            event = self.env.timeout(onset * k / GRADUAL_STEPS)
-            event.callbacks.append(functools.partial(
-                self._ramp_step, token, side, severity * k / GRADUAL_STEPS))  # fmt: skip
-
-    def _ramp_step(self, token: int, side: str, severity: float, _event: object = None) -> None:
-        if token == self._ramp_token:
-            self.occlude(side, severity)
-
-    def clear_occlusion(self) -> None:
-        """Clear every occlusion; a collapsed upstream segment refills from the container."""
-        self._settle()
-        self._ramp_token += 1
-        self._severity = {"downstream": 0.0, "upstream": 0.0}
-        if self._p_up < 0 and self.mechanism.upstream_compliance:
-            self._drawn += self.mechanism.upstream_compliance * -self._p_up
-            self._p_up = 0.0
-        self.log("occlusion_cleared", pressure_mmHg=self._p)
-        self._recompute()
-
-    def free_flow(self, rate: float) -> None:
-        """From now on the set flows at ``rate`` [mL/s] by gravity, whatever the motor does."""
-        self._settle()
-        self._free_flow = rate
-        self.log("free_flow", rate_mL_h=rate * 3600.0)
-        self._recompute()
-
-    def inject_air(self, volume: float) -> None:
-        """A bubble of ``volume`` [mL] enters at the pump inlet (the next fluid pumped)."""
-        self._settle()
-        self._air_pending += volume
-        self._air_injected += volume
-        self.log("air_entered", volume_mL=volume)
-        self._recompute()
 
     # -- accounting ---------------------------------------------------------------
     def _stored(self) -> float:
@@ -375,12 +349,13 @@ class PumpRuntime:
         mech = self.mechanism
         left = self._reservoir0 - self._drawn
         # 1. the mechanism
-        q_m = counter_rate = 0.0
+        q_m = counter_rate = sensed = 0.0  # sensed: the drop sensor's stroke-averaged flow
         mech_dt = math.inf
         self._phase_end = math.inf
         if self._rate > 0 and left > _TOL:
             ph = mech.phase(self._counter, self._rate)
             q_m, counter_rate, mech_dt = ph.flow, ph.counter_rate, ph.duration
+            sensed = ph.flow if ph.mean is None else ph.mean
             if math.isfinite(mech_dt):
                 self._phase_end = self._counter + mech_dt * counter_rate
         elif self._rate > 0:  # container empty: the drive runs on, nothing comes
@@ -389,11 +364,12 @@ class PumpRuntime:
                 self._empty_logged = True
                 self.log("reservoir_empty_physical", delivered_mL=self.delivered)
         if self._free_flow is not None and left > _TOL:  # gravity sets the flow, not the motor
-            q_m = self._free_flow
+            q_m = sensed = self._free_flow
         # 2. upstream occlusion
         q_draw = q_m
         slope_up = 0.0
         s_up = self._severity["upstream"]
+        sensed *= 1 - s_up  # what the drop sensor above the pump sees come in
         if s_up > 0 and q_m > 0:
             c_up = mech.upstream_compliance
             if c_up and self._p_up > UPSTREAM_VACUUM:
@@ -409,6 +385,7 @@ class PumpRuntime:
                 q_lim = 0.0 if math.isinf(resistance) else (stall - pv) / resistance
                 scale = q_lim / q_m if q_m > 0 else 0.0
                 q_m, q_draw, counter_rate, p_eq = q_lim, q_draw * scale, counter_rate * scale, stall
+                sensed = min(sensed, q_m)
             self._p, self._target = p_eq, p_eq
             q_out, slope, seg_dt = q_m, 0.0, math.inf
         else:
@@ -420,6 +397,7 @@ class PumpRuntime:
                 q_lim = 0.0 if math.isinf(resistance) else (stall - pv) / resistance
                 scale = min(1.0, q_lim / q_m) if q_m > 0 else 0.0
                 q_m, q_draw, counter_rate = q_m * scale, q_draw * scale, counter_rate * scale
+                sensed = min(sensed, q_m)
                 seg = chamber_segment(self._p, q_m, resistance, pv, c)
                 if seg.slope > 0:
                     seg = type(seg)(seg.outflow, 0.0, math.inf, self._p)
@@ -439,6 +417,8 @@ class PumpRuntime:
         self._det = inflow if not self._x_det else self.tube.composition_at(self._x_det)
         # 5. the next change
         candidates = [mech_dt, seg_dt, stall_dt]
+        if self._stroke_to is not None and counter_rate > 0:
+            candidates.append((self._stroke_to - self._counter) / counter_rate)
         if q_out > 0:
             candidates.append(self.tube.volume_to_change(self.tube.volume, inflow) / q_out)
             if self._x_det:
@@ -452,6 +432,8 @@ class PumpRuntime:
         self._schedule_internal(min(candidates))
         self._record()
         self._notify()
+        if self.drop_sensor is not None:
+            self.drop_sensor.see(sensed)
         for name, target in list(self._watches.items()):
             self._arm_volume(name, target)
         for name, (limit, side) in list(self._pwatches.items()):
@@ -524,6 +506,13 @@ class PumpRuntime:
             self._last_internal, self._same_instant = self.now, 0
         self._settle()
         self._snap()
+        end = self._stroke_to
+        if end is not None and self._counter >= end - 1e-9 * max(1.0, end):
+            self._counter, self._stroke_to = end, None
+            if self.back_off:
+                self._relieve()
+            self._rate = 0.0
+            self.log("stroke_completed", infused_mL=self.infused)
         events = self._sensors()
         self._recompute()
         for ev in events:

@@ -91,7 +91,8 @@ class SensorEvent:
     volume [mL]), ``"air_cumulative"`` (rolling-window air volume [mL]),
     ``"door"`` (``value`` 1 open, 0 closed), ``"battery"`` (minutes left, reported when
     mains is lost and as 15 and 5 min are crossed), ``"mains"`` (1 on, 0 off),
-    ``"flow"`` (a drop sensor's measured flow [mL/s], pumps with ``flow_sensor``).
+    ``"flow"`` (a drop sensor's measured flow [mL/s], averaged over strokes; pumps with
+    ``flow_sensor``; reported whenever it changes, :mod:`pumpsim.engine.flowsensor`).
     """
 
     kind: str
@@ -142,11 +143,18 @@ class Hardware(Protocol):
 
     @property
     def rate(self) -> float:
-        """Rate the motor is commanded to [mL/s]."""
+        """Rate the motor is commanded to [mL/s] (0 after :meth:`stop`)."""
         ...
 
     def set_rate(self, rate: float) -> None:
-        """Command the motor to ``rate`` [mL/s] (0 stops it)."""
+        """Command the motor to ``rate`` [mL/s] (0 stops it at once)."""
+        ...
+
+    def stop(self, complete_stroke: bool = False) -> None:
+        """Stop the motor: at once (as ``set_rate(0)``), or with ``complete_stroke`` — a
+        normal stop of a stroke pump (GIP 1.6.1) — at the end of the stroke under way. A
+        later command (``set_rate(0)`` on an alarm) overrides it. A Hardware of your own may
+        implement it as ``set_rate(0)``; controllers that never call it are unaffected."""
         ...
 
     def set_timer(self, name: str, at: float) -> None:
@@ -320,6 +328,7 @@ BUILTIN_CONTROLLERS = {
     "faulty-lockout": "pumpsim.pump.faulty:LockoutIgnoringController",
     "faulty-occlusion": "pumpsim.pump.faulty:OcclusionIgnoringController",
     "faulty-hard-limit": "pumpsim.pump.faulty:HardLimitIgnoringController",
+    "faulty-under-infusion": "pumpsim.pump.faulty:UnderInfusionIgnoringController",
 }
 
 

@@ -4,18 +4,21 @@ Each is the reference controller with one realistic firmware bug; the
 conformance report must fail exactly the requirements that bug breaks and pass
 the rest. Never use them to drive anything but a demonstration.
 
-===========================  =====================================  ==========================
-controller                   bug                                    ``pumpsim verify`` fails
-===========================  =====================================  ==========================
-LockoutIgnoringController    gives a PCA demand dose in lockout     OPCA R5.2.0(3)
-OcclusionIgnoringController  never reacts to the occlusion watch    GIP 1.6.2, GIP 1.10.3,
-                             (pumps into a closed line, which       GIP 1.10.7, GIP 1.2.2,
-                             then empties into the patient)         CRISYS 16/19
-HardLimitIgnoringController  runs values beyond a hard limit        GIP 6.1.3
-===========================  =====================================  ==========================
+===============================  ===================================  ========================
+controller                       bug                                  ``pumpsim verify`` fails
+===============================  ===================================  ========================
+LockoutIgnoringController        gives a PCA demand dose in lockout   OPCA R5.2.0(3)
+OcclusionIgnoringController      never reacts to the occlusion watch  GIP 1.6.2, GIP 1.10.3,
+                                 (pumps into a closed line, which     GIP 1.10.7, GIP 1.2.2,
+                                 then empties into the patient)       CRISYS 16/19
+HardLimitIgnoringController      runs values beyond a hard limit      GIP 6.1.3
+UnderInfusionIgnoringController  reads its flow sensor for free flow  GIP 1.2.3
+                                 only, never for a flow below the
+                                 setting
+===============================  ===================================  ========================
 
 Also by short name: ``pumpsim verify --controller faulty-lockout`` (``faulty-occlusion``,
-``faulty-hard-limit``).
+``faulty-hard-limit``, ``faulty-under-infusion``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "LockoutIgnoringController",
     "OcclusionIgnoringController",
     "HardLimitIgnoringController",
+    "UnderInfusionIgnoringController",
 ]
 
 
@@ -65,3 +69,11 @@ class HardLimitIgnoringController(ReferenceController):
                 hw.log("ders", what=what, **where, **b.as_details())
         soft = [b for b in breaches if b.level != "hard"]
         return super()._screen(hw, what, soft, **where)
+
+
+class UnderInfusionIgnoringController(ReferenceController):
+    """Reads its drop sensor for free flow only: a flow below the setting never alarms
+    (GIP 1.2.3), however long it lasts."""
+
+    def _check_flow(self, hw: Hardware, sensed: float | None = None) -> None:
+        return None

@@ -45,6 +45,7 @@ __all__ = [
     "SYRINGES",
     "STALL_PRESSURE",
     "build_mechanism",
+    "stroke_end",
     "syringe_spec",
     "water_viscosity",
 ]
@@ -60,12 +61,14 @@ class Phase:
 
     ``flow`` pushed into the line [mL/s]; ``counter_rate`` at which the counter
     (``Hardware.infused``) grows [mL/s]; ``duration`` [s] until the next change
-    (``inf``: none while the rate holds).
+    (``inf``: none while the rate holds); ``mean``: the flow averaged over a periodic
+    cycle (strokes, lead-screw turns) — what a drop or flow sensor reports — None: ``flow``.
     """
 
     flow: float
     counter_rate: float
     duration: float
+    mean: float | None = None
 
 
 class Mechanism(Protocol):
@@ -116,11 +119,12 @@ def _cycle_phase(
     if cycle - pos <= tol:
         pos = 0.0
     edge = 0.0
+    mean = rate * sum(fraction * ratio for fraction, ratio in levels)
     for fraction, ratio in levels:
         edge += fraction * cycle
         if pos < edge - tol:
-            return Phase(rate * ratio, rate, (edge - pos) / rate)
-    return Phase(rate * levels[-1][1], rate, (cycle - pos) / rate)  # pragma: no cover
+            return Phase(rate * ratio, rate, (edge - pos) / rate, mean)
+    return Phase(rate * levels[-1][1], rate, (cycle - pos) / rate, mean)  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -388,6 +392,19 @@ class VolumetricMechanism:
         if a == 0:
             return Phase(rate, rate, math.inf)
         return _cycle_phase(counter, rate, 0.0, self.stroke_volume, ((0.5, 1 + a), (0.5, 1 - a)))
+
+
+def stroke_end(mechanism: Mechanism, counter: float) -> float | None:
+    """Counter [mL] at the end of the stroke under way at ``counter``; None when the
+    mechanism has no strokes or ``counter`` is on a stroke boundary (GIP 1.6.1)."""
+    stroke = getattr(mechanism, "stroke_volume", None)
+    if not stroke:
+        return None
+    tol = 1e-9 * stroke + 64 * 2.2e-16 * abs(counter)
+    pos = counter % stroke
+    if pos <= tol or stroke - pos <= tol:
+        return None
+    return counter + (stroke - pos)
 
 
 # -- elastomeric --------------------------------------------------------------------

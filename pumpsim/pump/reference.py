@@ -12,7 +12,9 @@ record: ``from``, ``to``, ``cause``) and shown (:meth:`Hardware.set_state`).
 - ``paused``: stopped by the operator, a zero-rate step, or between intermittent
   doses without KVO
 - ``kvo``: keep-vein-open at min(KVO rate, the rate that was running) (GIP 1.1.8)
-- ``alarm``: stopped by an alarm whose action is ``stop``; ``start`` resumes
+- ``alarm``: stopped by an alarm whose action is ``stop`` at once (GIP 1.6.2); ``start``
+  resumes. Every other stop (operator, VTBI end, a zero-rate step) lets a stroke pump
+  complete its stroke (``hw.stop(complete_stroke=True)``, GIP 1.6.1)
 - ``complete``: the program has ended
 
 The motor rate is computed in one place (:meth:`ReferenceController._rate`) from
@@ -44,7 +46,7 @@ from pumpsim.pump.program import (
     Step,
     phases,
 )
-from pumpsim.pump.sensors import LineSafety
+from pumpsim.pump.sensors import LineSafety, UnderInfusionWatch
 
 __all__ = ["ReferenceController", "STATES", "TRANSITIONS"]
 
@@ -121,7 +123,9 @@ class ReferenceController(Boluses, Keypad):
         self._kvo_cause: str | None = None
         self.pca: PcaLedger | None = None
         self._rate_now = 0.0
+        self._finishing = False  # a normal stop may still be completing its stroke
         self.door_open = False
+        self.flow_watch = UnderInfusionWatch()  # drop sensor: GIP 1.2.3
 
     # == the state machine =====================================================
     def _to(self, hw: Hardware, state: str, cause: str) -> None:
@@ -169,9 +173,14 @@ class ReferenceController(Boluses, Keypad):
 
     def _apply(self, hw: Hardware) -> None:
         rate = self._rate()
-        if rate == self._rate_now and rate == hw.rate:
+        alarm_stop = rate == 0 and self.state == "alarm"  # at once, even mid-stroke (GIP 1.6.2)
+        if rate == self._rate_now and rate == hw.rate and not (alarm_stop and self._finishing):
             return
-        hw.set_rate(rate)
+        self._finishing = rate == 0 and self._rate_now > 0 and not alarm_stop
+        if self._finishing:  # a normal stop completes the stroke (GIP 1.6.1)
+            hw.stop(complete_stroke=True)
+        else:
+            hw.set_rate(rate)
         self._rate_now = rate
         if self.pca is not None:
             extra = self._bolus.extra if self._bolus is not None else 0.0
@@ -180,6 +189,7 @@ class ReferenceController(Boluses, Keypad):
             remaining, basis = self._remaining(hw, rate)
             hw.log("time_remaining", remaining_s=remaining, basis=basis, rate_mL_h=rate * 3600)
         self._arm_cap(hw)
+        self._check_flow(hw)
 
     def _remaining(self, hw: Hardware, rate: float) -> tuple[float | None, str | None]:
         """Time until the running infusion ends (its VTBI or duration) or, when the
@@ -482,6 +492,13 @@ class ReferenceController(Boluses, Keypad):
         if self.state in FLOWING:
             self.safety.arm(hw)
 
+    def _check_flow(self, hw: Hardware, sensed: float | None = None) -> None:
+        """Sensed flow against the set rate (GIP 1.2.3): arm, cancel or clear."""
+        if not self.flow_watch.update(hw, sensed) and self.alarms.clear(
+            hw, "under_infusion", "flow recovered" if hw.rate > 0 else "pump stopped"
+        ):
+            self._alarms_changed(hw)
+
     def _on_line_alarm(self, hw: Hardware, found: tuple[str, str] | None) -> None:
         """Occlusion or air: alarm and stop at once (GIP 1.6.2, 1.9.1, 1.10.3)."""
         if found is not None:
@@ -518,6 +535,10 @@ class ReferenceController(Boluses, Keypad):
             self._raise(hw, "near_empty")
         elif name == "empty":
             self._raise(hw, "reservoir_empty")
+        elif name == UnderInfusionWatch.TIMER:
+            sensed = self.flow_watch.sensed or 0.0
+            self._raise(hw, "under_infusion", f"flow {sensed * 3600:.3g} mL/h, set "
+                        f"{hw.rate * 3600:.3g} mL/h, for 15 min")  # fmt: skip
         elif name in ("occlusion", "occlusion_upstream"):
             self._on_line_alarm(hw, self.safety.alarm_for_timer(hw, name))
         elif name == "reminder":
@@ -548,6 +569,10 @@ class ReferenceController(Boluses, Keypad):
             self._alarms_changed(hw)
         elif kind == "flow" and value > 1.2 * hw.rate + 1e-12:  # drop sensor: CRISYS 16
             self._raise(hw, "free_flow", f"flow {value * 3600:.3g} mL/h, set {hw.rate * 3600:.3g}")
+            self._check_flow(hw, value)
+        elif kind == "flow":
+            hw.log("sensor", sensor=kind, value=value)
+            self._check_flow(hw, value)  # below the setting for 15 min: GIP 1.2.3
         else:
             hw.log("sensor", sensor=kind, value=value)
         self._apply(hw)

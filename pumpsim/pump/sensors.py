@@ -17,6 +17,10 @@ pump). Limits (REFERENCES.md §3, §5):
 * upstream occlusion: 1 psi ≈ 51.7 mmHg of suction (Open PCA) [V];
 * single bubble: > ``air_limit`` (default 200 uL, GIP 1.9.1) [V];
 * accumulated air: > ``air_cumulative_limit`` in 15 min (default 1 mL, Alaris) [V].
+
+:class:`UnderInfusionWatch` reads a drop / flow sensor (``SensorEvent("flow", q)``,
+pumps with ``flow_sensor``): sensed flow below 90 % of the set rate for 15 min calls
+for an ``under_infusion`` alarm (GIP 1.2.3) [V].
 """
 
 from __future__ import annotations
@@ -24,12 +28,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pumpsim.units import parse
+
 __all__ = [
     "LineSafety",
     "DEFAULT_OCCLUSION_LIMIT",
     "DEFAULT_AIR_LIMIT",
     "DEFAULT_AIR_CUMULATIVE_LIMIT",
     "UPSTREAM_OCCLUSION_LIMIT",
+    "UnderInfusionWatch",
+    "UNDER_INFUSION_FRACTION",
+    "UNDER_INFUSION_DELAY",
 ]
 
 #: downstream occlusion limit when the pump's settings give none [mmHg]
@@ -90,3 +99,41 @@ class LineSafety:
         if event.kind == "air_cumulative" and event.value > self.air_cumulative_limit:
             return "air_in_line_cumulative", f"{event.value:.2f} mL of air in 15 min"
         return None
+
+
+#: GIP 1.2.3: delivered flow below this fraction of the setting ...
+UNDER_INFUSION_FRACTION = 0.90
+#: ... for this long [s] -> under-infusion alarm
+UNDER_INFUSION_DELAY = parse("15 min", "time")
+
+
+class UnderInfusionWatch:
+    """Sensed flow below :data:`UNDER_INFUSION_FRACTION` of the set rate for
+    :data:`UNDER_INFUSION_DELAY` -> ``under_infusion`` (GIP 1.2.3).
+
+    :meth:`update` is called with every flow reading and after every rate change:
+    it arms the timer :attr:`TIMER` when the flow falls short of a running setting and
+    cancels it when the flow recovers or the motor stops; it returns whether the flow is
+    short now (False: an ``under_infusion`` alarm may clear). Nothing happens before
+    the sensor's first reading (a pump without a flow sensor never sends one).
+    """
+
+    TIMER = "under_infusion"
+
+    def __init__(self) -> None:
+        self.sensed: float | None = None
+        self.since: float | None = None  # when the flow fell short
+
+    def update(self, hw: Any, sensed: float | None = None) -> bool:
+        if sensed is not None:
+            self.sensed = sensed
+        if self.sensed is None:
+            return False
+        short = hw.rate > 0 and self.sensed < UNDER_INFUSION_FRACTION * hw.rate * (1 - 1e-9)
+        if short and self.since is None:
+            self.since = hw.now
+            hw.set_timer(self.TIMER, hw.now + UNDER_INFUSION_DELAY)
+        elif not short and self.since is not None:
+            self.since = None
+            hw.cancel(self.TIMER)
+        return short
