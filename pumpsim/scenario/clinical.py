@@ -51,7 +51,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from pumpsim.errors import Problem
-from pumpsim.scenario.quantities import Frequency, Time
+from pumpsim.scenario.quantities import Frequency, Time, read_percent
 
 __all__ = [
     "CLINICIAN_ACTIONS",
@@ -73,16 +73,6 @@ ClinicianAction = Literal["acknowledge", "silence", "restart", "clear_and_restar
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _percent(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip().removesuffix("%").strip()
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a percentage; write e.g. '90 %'") from None
-    return value
 
 
 class ClinicianResponse(_Model):
@@ -118,7 +108,9 @@ class Interlock(_Model):
     ``spo2_below`` [%]; only a ``start`` resumes it."""
 
     rr_below: Frequency | None = None
-    spo2_below: Annotated[float, BeforeValidator(_percent), Field(gt=50.0, lt=100.0)] | None = None
+    spo2_below: (
+        Annotated[float, BeforeValidator(read_percent), Field(gt=50.0, lt=100.0)] | None
+    ) = None
 
     @model_validator(mode="after")
     def _some(self) -> Interlock:

@@ -37,6 +37,8 @@ __all__ = [
     "DoseRate",
     "Concentration",
     "Creatinine",
+    "Percent",
+    "read_percent",
 ]
 
 
@@ -83,3 +85,17 @@ Creatinine = Annotated[
     BeforeValidator(parse_creatinine),
     PlainSerializer(lambda v: f"{v:.10g} mg/dL", return_type=str),
 ]
+
+
+def read_percent(value: Any) -> Any:
+    """``"98 %"``, ``"98%"`` or a number -> the number [%]; other values pass to pydantic."""
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a percentage; write e.g. '90 %'") from None
+    return value
+
+
+Percent = Annotated[float, BeforeValidator(read_percent)]

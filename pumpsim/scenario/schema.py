@@ -68,6 +68,7 @@ from pumpsim.scenario.quantities import (
     Time,
     Volume,
     Weight,
+    read_percent,
 )
 
 __all__ = [
@@ -143,17 +144,6 @@ class Population(_Model):
         return v
 
 
-def _percent(value: Any) -> Any:
-    """``"98 %"``, ``"98%"`` or a number -> the number (percent)."""
-    if isinstance(value, str):
-        text = value.strip().removesuffix("%").strip()
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"{value!r}: write a percentage such as '98 %'") from None
-    return value
-
-
 class Vitals(_Model):
     """Baseline vital signs (any left out: :func:`pumpsim.patient.vitals.baseline_for`).
 
@@ -164,8 +154,8 @@ class Vitals(_Model):
     hr: Frequency | None = None
     map: Pressure | None = None
     rr: Frequency | None = None
-    spo2: Annotated[float, BeforeValidator(_percent), Field(gt=50.0, le=100.0)] | None = None
-    fio2: Annotated[float, BeforeValidator(_percent), Field(gt=0.0, le=100.0)] | None = None
+    spo2: Annotated[float, BeforeValidator(read_percent), Field(gt=50.0, le=100.0)] | None = None
+    fio2: Annotated[float, BeforeValidator(read_percent), Field(gt=0.0, le=100.0)] | None = None
     profile: Literal["resting", "drive"] = "resting"  # ventilation PD profile
 
     @field_validator("fio2")
