@@ -34,6 +34,9 @@ KEY_EVENTS: dict[str, tuple[str, dict, float, float]] = {
     "anaphylaxis_ceftriaxone.yaml": ("adverse_reaction",
                                      {"reaction": "anaphylaxis", "phase": "onset"}, 480.0, 1e-6),
     "door_opened.yaml": ("alarm", {"alarm": "door_open", "priority": "high"}, 1800.0, 1e-6),
+    # 100 mL at 200 mL/h: empty at exactly 30 min
+    "empty_container.yaml": ("alarm", {"alarm": "reservoir_empty", "priority": "high"},
+                             1800.0, 1e-6),
     "home_elastomeric.yaml": ("container_empty", {}, 202039.46, 60.0),
     "icu_multi_pump_manifold.yaml": ("alarm", {"alarm": "occlusion"}, 4086.43, 5.0),
     "infiltration_peripheral_iv.yaml": ("infiltration", {"route": "tissue_A"}, 3600.0, 1e-6),
@@ -49,6 +52,7 @@ KEY_EVENTS: dict[str, tuple[str, dict, float, float]] = {
     # mains lost at 1 h, 40-min battery: 15 min left at 1 h 25 min, 5 min left at 1 h 35 min
     "power_loss_battery.yaml": ("alarm", {"alarm": "battery_depleted", "priority": "high"},
                                 5700.0, 1e-6),
+    "propofol_hypotension.yaml": ("bolus", {"drug": "propofol"}, 0.0, 1e-6),
     "propofol_rate_change.yaml": ("program_step", {"step": 1}, 600.0, 1e-6),
     "routes_morphine.yaml": ("bolus", {"drug": "morphine"}, 0.0, 1e-6),
     "upstream_occlusion_volumetric.yaml": ("alarm", {"alarm": "occlusion_upstream"}, 1201.54, 1.0),
@@ -72,3 +76,12 @@ def test_key_event_at_expected_time(path) -> None:
     ]
     assert found, f"{path.name}: no {kind} record matching {match}"
     assert abs(found[0] - expected) <= tol, f"{path.name}: {kind} at {found[0]} s, not {expected}"
+
+
+def test_propofol_hypotension_emerges() -> None:
+    """MAP falls after induction (PD model, nothing scripted) and recovers after the infusion."""
+    res = simulate(load_scenario(ROOT / "scenarios" / "propofol_hypotension.yaml"))
+    mean_ap = res.timeseries["patient.vitals.map[mmHg]"]
+    assert mean_ap.iloc[0] == 90.0
+    assert mean_ap.loc[600.0] < 0.9 * mean_ap.iloc[0]
+    assert mean_ap.iloc[-1] > mean_ap.loc[2400.0]
