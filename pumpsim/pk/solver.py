@@ -271,7 +271,8 @@ class ExactSolver:
         vinv = np.linalg.inv(vec)
         cv = np.einsum("mi,...ij->...mj", outputs[:, dyn], vec)
         batch = self._z.shape[:-1]
-        out = np.empty(batch + (grid.size, outputs.shape[0]))
+        # outputs-major storage: each output's (patients, times) block is contiguous
+        out = np.empty(batch + (outputs.shape[0], grid.size))
         patients = int(np.prod(batch)) if batch else 1
         # blocks of ~2^19 numbers keep the exponentials in cache (measured fastest)
         block = max(16, int(2**19 // (patients * len(dyn))))
@@ -289,5 +290,5 @@ class ExactSolver:
                 d = min(c + block, b)
                 e = buf[..., : d - c]
                 np.multiply(steps[..., : d - c], np.exp(lam * (grid[c] - seg.t))[..., None], out=e)
-                out[..., c:d, :] = np.swapaxes(coef @ e, -1, -2) + y_ss[..., None, :]
-        return out
+                np.add(coef @ e, y_ss[..., :, None], out=out[..., c:d])
+        return np.swapaxes(out, -1, -2)
