@@ -16,7 +16,7 @@ OPCA R5.2.0(3), R5.2.0(5)).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pumpsim.pump.alarms import AlarmManager, restrictiveness
 from pumpsim.pump.controller import Hardware, PumpConfig
@@ -54,11 +54,12 @@ class Boluses:
     _rate_now: float
     _pending: tuple[str, Any] | None
 
-    def _alarms_changed(self, hw: Hardware) -> None:  # pragma: no cover - the controller's
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the ReferenceController this part is mixed into
 
-    def _screen(self, hw: Hardware, what: str, breaches: list[Breach], **where: Any) -> str | None:
-        raise NotImplementedError  # pragma: no cover - the controller's
+        def _alarms_changed(self, hw: Hardware) -> None: ...
+        def _screen(
+            self, hw: Hardware, what: str, breaches: list[Breach], **where: Any
+        ) -> str | None: ...
 
     def _bolus_inhibited(self) -> str | None:
         """The alarm that forbids a bolus now (GIP 1.4.11), if any."""

@@ -14,7 +14,7 @@ against the drug library first (a hard limit refuses, GIP 6.1.3);
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pumpsim.pump.alarms import AlarmManager
 from pumpsim.pump.bolus import FLOWING
@@ -41,35 +41,20 @@ class Keypad:
     _rate_now: float
 
     # the controller's own methods this part calls
-    def _apply(self, hw: Hardware) -> None:
-        raise NotImplementedError  # pragma: no cover
+    if TYPE_CHECKING:  # provided by the ReferenceController this part is mixed into
 
-    def _hold(self, hw: Hardware, state: str, cause: str, by: str) -> None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _release(self, hw: Hardware, cause: str) -> None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _alarms_changed(self, hw: Hardware) -> None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _go(self, hw: Hardware, state: str, cause: str) -> None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _load(self, hw: Hardware, steps: list[Step]) -> None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _enter_program(self, hw: Hardware, steps: list[Step], first: bool) -> None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _screen(self, hw: Hardware, what: str, breaches: list[Breach], **where: Any) -> str | None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _pca_request(self, hw: Hardware) -> None:
-        raise NotImplementedError  # pragma: no cover
-
-    def _clinician_bolus(self, hw: Hardware, volume: float, duration: float | None) -> None:
-        raise NotImplementedError  # pragma: no cover
+        def _apply(self, hw: Hardware) -> None: ...
+        def _hold(self, hw: Hardware, state: str, cause: str, by: str) -> None: ...
+        def _release(self, hw: Hardware, cause: str) -> None: ...
+        def _alarms_changed(self, hw: Hardware) -> None: ...
+        def _go(self, hw: Hardware, state: str, cause: str) -> None: ...
+        def _load(self, hw: Hardware, steps: list[Step]) -> None: ...
+        def _enter_program(self, hw: Hardware, steps: list[Step], first: bool) -> None: ...
+        def _screen(
+            self, hw: Hardware, what: str, breaches: list[Breach], **where: Any
+        ) -> str | None: ...
+        def _pca_request(self, hw: Hardware) -> None: ...
+        def _clinician_bolus(self, hw: Hardware, volume: float, duration: float | None) -> None: ...
 
     def on_input(self, hw: Hardware, event: OperatorInput) -> None:
         handler = getattr(self, f"_in_{event.kind}", None)
