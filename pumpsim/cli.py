@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     routes.add_argument("--salt", default=None, help="e.g. sulfate: the dose is of the salt")
     routes.add_argument("--pk-model", default=None)
     routes.add_argument("--duration", default="4 h")
+    routes.add_argument("--over", default=None,
+                        help='give each dose over this time, e.g. "1 min" (default: a push)')
     routes.add_argument("--threshold", default=None,
                         help='plasma concentration for "time above", e.g. "20 ng/mL"')
     routes.add_argument("--out", type=Path, default=Path("out") / "routes")
@@ -280,7 +282,7 @@ def _cmd_routes(args: argparse.Namespace) -> int:
     try:
         comparison = compare_routes(
             args.drug, args.dose, routes=routes, patient=_patient(args.patient),
-            duration=args.duration, salt=args.salt, pk_model=args.pk_model,
+            duration=args.duration, salt=args.salt, pk_model=args.pk_model, over=args.over,
         )  # fmt: skip
     except KeyError as exc:
         raise PumpsimError(f"routes: {exc.args[0]}") from None

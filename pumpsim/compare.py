@@ -189,11 +189,15 @@ def compare_routes(
     salt: str | None = None,
     pk_model: str | None = None,
     seed: int | None = None,
+    over: str | None = None,
 ) -> Comparison:
     """The same ``dose`` of ``drug`` by each route, one arm per route.
 
     ``routes`` defaults to every route the drug's model has published data
-    for. ``patient`` defaults to a 40-year-old, 70 kg, 170 cm man.
+    for. ``patient`` defaults to a 40-year-old, 70 kg, 170 cm man. ``over``
+    (e.g. ``"1 min"``) gives each dose at a constant rate over that time;
+    without it each dose is an instantaneous push, whose IV peak is the
+    model's dose/V1 at time zero.
     """
     spec = get_model(drug, pk_model)
     get_drug(drug)
@@ -206,8 +210,11 @@ def compare_routes(
         event["salt"] = salt
     if pk_model:
         event["pk_model"] = pk_model
+    if over:
+        event["duration"] = over
     scenario = {
-        "name": f"{dose} {drug}{' ' + salt if salt else ''} by {', '.join(routes)}",
+        "name": f"{dose} {drug}{' ' + salt if salt else ''}{' over ' + over if over else ''} "
+        f"by {', '.join(routes)}",
         "duration": duration,
         "output": {"interval": interval},
         "patient": patient,

@@ -111,19 +111,22 @@ def test_propofol_lowers_map_dose_dependently() -> None:
 
 
 def test_morphine_gets_the_dahan_effect_site_only_with_vitals() -> None:
-    """Lötsch 2002 has no effect site; with vitals on, Dahan 2004's t½ke0 4.4 h is attached
-    (the effect site peaks late), mass balance stays exact; without vitals nothing changes."""
+    """With vitals on, the morphine effect site is Dahan 2004's ventilation biophase
+    (t½ke0 4.4 h: peaks 100-200 min after a bolus), replacing the PK model's own
+    (Sarton 2000's analgesia ke0 0.0073 /min, t½ 95 min: peaks near 36 min); mass
+    balance stays exact. Without vitals the PK model's effect site is untouched."""
     res = bolus_run("morphine", "10 mg", duration="6 h", interval="60 s")
     ce = res.timeseries["patient.morphine.effect[ng/mL]"]
     assert 100 * 60 < ce.idxmax() < 200 * 60
     assert res.timeseries[RR].min() < 14.0
     d = res.summary["drugs"]["morphine"]
     assert abs(d["mass_balance_error"]) < 1e-9 * d["given"]
-    sc = {"duration": "1 h", "patient": {k: v for k, v in PATIENT.items() if k != "vitals"},
-          "events": [{"at": "0 s", "type": "bolus", "drug": "morphine", "dose": "10 mg"}]}
-    cols = simulate(sc).timeseries.columns
-    assert "patient.morphine.effect[ng/mL]" not in cols
-    assert not [c for c in cols if "vitals" in c]  # vitals are opt-in
+    bolus = {"at": "0 s", "type": "bolus", "drug": "morphine", "dose": "10 mg"}
+    quiet = {k: v for k, v in PATIENT.items() if k != "vitals"}
+    sc = {"duration": "2 h", "output": {"interval": "60 s"}, "patient": quiet, "events": [bolus]}
+    ts = simulate(sc).timeseries
+    assert 20 * 60 < ts["patient.morphine.effect[ng/mL]"].idxmax() < 60 * 60
+    assert not [c for c in ts.columns if "vitals" in c]  # vitals are opt-in
 
 
 # -- exact crossings -----------------------------------------------------------------------------

@@ -64,8 +64,10 @@ class PatientPK:
     routes : dict of str to set of str, optional
         Drug -> the routes the scenario uses; only their depots are built.
     effect_sites : dict of str to float, optional
-        Drug -> ke0 [1/min] given to a linear model without an effect site
-        (the PD of :mod:`pumpsim.patient` reads effect-site concentrations).
+        Drug -> ke0 [1/min] of the biophase the PD of :mod:`pumpsim.patient`
+        reads for that drug (morphine: Dahan 2004's ventilation biophase). It
+        replaces the PK model's own effect site, which may belong to another
+        endpoint (Sarton 2000's ke0 is for analgesia).
 
     ``listeners`` are called as ``listener(drug, time_s, bolus_amount)`` each
     time a drug's input reaches its solver (after the route's lag); the vitals
@@ -185,11 +187,11 @@ class PatientPK:
 
 
 def _with_effect_site(spec: ModelSpec, ke0: float) -> ModelSpec:
-    """``spec`` with an effect site of rate ``ke0`` [1/min] where its model has none."""
+    """``spec`` with its effect site at rate ``ke0`` [1/min] (added, or replacing the
+    model's own, whose biophase may be another endpoint's)."""
     base = spec.parameters
 
     def parameters(c: Any) -> Any:
-        disp = base(c)
-        return disp if disp.ke0 is not None else dataclasses.replace(disp, ke0=ke0)
+        return dataclasses.replace(base(c), ke0=ke0)
 
     return dataclasses.replace(spec, parameters=parameters)

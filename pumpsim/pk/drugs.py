@@ -48,7 +48,7 @@ DRUGS: dict[str, Drug] = {
     for d in (
         Drug("propofol", "mg", "ug/mL", 1.0, "schnider1998", description="hypnotic"),
         Drug("remifentanil", "mg", "ng/mL", 1000.0, "minto1997", description="opioid"),
-        Drug("morphine", "mg", "ng/mL", 1000.0, "lotsch2002", MORPHINE_SALTS, "opioid"),
+        Drug("morphine", "mg", "ng/mL", 1000.0, "sarton2000", MORPHINE_SALTS, "opioid"),
         # IU/L x 1000 = mU/L (= uU/mL)
         Drug("insulin", "IU", "mU/L", 1000.0, "hovorka2004", description="rapid-acting insulin"),
         # IU/L / 1000 = U/mL (anti-Xa activity)

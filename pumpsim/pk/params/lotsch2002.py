@@ -115,16 +115,26 @@ def parameters(c: Covariates) -> Mammillary:
     return Mammillary.from_rate_constants(V1_PER_KG * c.weight, K10, K12, K21, K13, K31)
 
 
-def check(c: Covariates) -> tuple[list[str], list[str]]:
+def volunteer_check(key: str, c: Covariates) -> tuple[list[str], list[str]]:
+    """Warnings for a morphine model fitted in young adult volunteers, scaled by weight."""
     warnings = []
     if c.age < 18:
-        warnings.append(f"lotsch2002 was built on young adults; this patient is {c.age:g} y")
+        warnings.append(f"{key} was built on young adults; this patient is {c.age:g} y")
+    elif c.age > 65:
+        warnings.append(
+            f"{key} was built on young adults; this patient is {c.age:g} y and morphine "
+            "clearance per kg is lower in the elderly (Stanski 1978: 12.4 vs 14.7 mL/min/kg)"
+        )
     if c.bmi > 35:
         warnings.append(
-            f"lotsch2002 scales V1 with total body weight; BMI {c.bmi:.1f} > 35 kg/m2 "
-            "overestimates it"
+            f"{key} scales its volumes and clearances with total body weight; BMI "
+            f"{c.bmi:.1f} > 35 kg/m2 overestimates them"
         )
     return [], warnings
+
+
+def check(c: Covariates) -> tuple[list[str], list[str]]:
+    return volunteer_check("lotsch2002", c)
 
 
 MODEL = ModelSpec(
