@@ -157,6 +157,22 @@ class ExactSolver:
             raise ValueError("sample() needs a uniform grid")
         return dt
 
+    def _one_patient(self) -> ExactSolver | None:
+        """A single-system copy when every patient of the batch is the same system
+        with the same history (a model without variability), else None."""
+        batch = self._z.shape[:-1]
+        if not batch:
+            return None
+        first = (0,) * len(batch)
+        if not (self._M == self._M[first]).all():
+            return None
+        if not all((s.z == s.z[first]).all() for s in self._segments):
+            return None
+        one = ExactSolver(self._M[first][: self.n, : self.n], self._segments[0].t)
+        one._segments = [_Segment(s.t, s.z[first].copy()) for s in self._segments]
+        one._z, one.t = self._z[first].copy(), self.t
+        return one
+
     def sample(self, grid: np.ndarray, outputs: np.ndarray | None = None) -> np.ndarray:
         """States (or outputs ``outputs @ x``) on a uniform, increasing ``grid`` [s].
 
@@ -164,8 +180,13 @@ class ExactSolver:
         shape (m, n). A grid point at the exact time of an event shows the
         state just after it. Points past the last event continue with the
         last input. The work is done in blocks of grid points, so memory stays
-        bounded for long grids and many patients.
+        bounded for long grids and many patients. Identical patients are
+        solved once and copied.
         """
+        one = self._one_patient()
+        if one is not None:
+            y = one.sample(grid, outputs)
+            return np.broadcast_to(y, self._z.shape[:-1] + y.shape).copy()
         grid = np.asarray(grid, dtype=float)
         k_total = grid.size
         batch = self._z.shape[:-1]
@@ -257,6 +278,8 @@ class ExactSolver:
         eigenvalues; a defective or ill-conditioned system (repeated rates, as
         in a transit chain) raises ValueError so the caller uses :meth:`sample`.
         """
+        if self._one_patient() is not None:
+            return self.sample(grid, outputs)
         grid = np.asarray(grid, dtype=float)
         self._step(grid)
         n = self.n
