@@ -151,3 +151,43 @@ def test_minto_population_spread() -> None:
     last = simulate(sc).timeseries.iloc[-1]
     p5, p95 = (last[f"patient.remifentanil.plasma.p{p}[ng/mL]"] for p in (5, 95))
     assert p95 / p5 == pytest.approx(np.exp(2 * 1.645 * omega["cl1"]), rel=0.05)
+
+
+def test_user_variability_for_a_model_without_published_variability() -> None:
+    """``population.variability`` (CV, %) gives morphine (sarton2000 publishes none) a
+    spread: sampled log-SD of CL1 equals sqrt(ln(1 + 0.3²)) within 4 SE, the patients
+    differ (the two-compartment SC chain takes the general exact path), and the summary
+    says which variability came from the scenario."""
+    n = 2000
+    events = [{"at": "0 min", "type": "bolus", "drug": "morphine", "dose": "5 mg", "route": "sc"}]
+    cvs = {"morphine": {"cl1": "30 %", "v1": "20 %"}}
+    sc = {"duration": "4 h", "output": {"interval": "5 min"}, "events": events,
+          "patient": dict(PATIENT, population={"n": n, "seed": 5, "variability": cvs})}
+    sim = Simulation(load_scenario(sc))
+    f = sim.patient.factors["morphine"]
+    assert set(f) == {"cl1", "v1"}
+    omega = np.sqrt(np.log1p(0.3**2))
+    assert abs(np.std(np.log(f["cl1"]), ddof=1) - omega) < 4 * omega / np.sqrt(2 * (n - 1))
+    res = simulate(sc)
+    entry = res.summary["drugs"]["morphine"]["population"]
+    assert entry["variability_from_scenario"] == ["cl1", "v1"]
+    assert entry["variability"]["cl1"] == pytest.approx(omega)
+    auc = res.population["morphine"]["plasma"].sum(axis=1)
+    assert np.std(np.log(auc)) > 0.5 * omega  # AUC ∝ 1/CL1 (minus what is left at 4 h)
+    assert not any("identical" in e.details.get("message", "") for e in res.events)
+
+
+@pytest.mark.parametrize("variability, field", [
+    ({"heparin": {"cl1": "10 %"}}, "patient.population.variability.heparin"),
+    ({"morphine": {"k10": "10 %"}}, "patient.population.variability.morphine.k10"),
+    ({"morphine": {"cl1": "0 %"}}, "patient.population.variability"),
+])  # fmt: skip
+def test_user_variability_errors(variability: dict, field: str) -> None:
+    from pumpsim import ScenarioError
+
+    events = [{"at": "0 min", "type": "bolus", "drug": "morphine", "dose": "5 mg"}]
+    sc = {"duration": "1 h", "events": events,
+          "patient": dict(PATIENT, population={"n": 5, "variability": variability})}
+    with pytest.raises(ScenarioError, match=field.replace(".", r"\.")) as err:
+        load_scenario(sc)
+    assert "\n" not in str(err.value)

@@ -20,7 +20,7 @@ from pumpsim.pk.covariates import Covariates
 from pumpsim.pk.drugs import Drug
 from pumpsim.pk.model import Absorption, ModelSpec
 from pumpsim.pk.nonlinear import build, make_solver
-from pumpsim.pk.population import sample_factors
+from pumpsim.pk.population import sample_factors, with_variability
 from pumpsim.pk.registry import get_drug, get_model
 
 __all__ = ["DrugChannel", "PatientPK"]
@@ -68,6 +68,9 @@ class PatientPK:
         reads for that drug (morphine: Dahan 2004's ventilation biophase). It
         replaces the PK model's own effect site, which may belong to another
         endpoint (Sarton 2000's ke0 is for analgesia).
+    variability : dict of str to dict of str to float, optional
+        Drug -> parameter -> CV [%] the user gives a population, added to (or
+        replacing) the model's published variability.
 
     ``listeners`` are called as ``listener(drug, time_s, bolus_amount)`` each
     time a drug's input reaches its solver (after the route's lag); the vitals
@@ -83,6 +86,7 @@ class PatientPK:
         population: tuple[int, np.random.Generator] | None = None,
         routes: dict[str, set[str]] | None = None,
         effect_sites: dict[str, float] | None = None,
+        variability: dict[str, dict[str, float]] | None = None,
     ) -> None:
         self.env = env
         self.listeners: list[Callable[[str, float, float], None]] = []
@@ -110,6 +114,8 @@ class PatientPK:
             factors = None
             if population is not None:
                 n, rng = population
+                if (variability or {}).get(drug_name):
+                    spec = with_variability(spec, (variability or {})[drug_name])
                 factors = sample_factors(spec, n, rng)
                 self.factors[drug_name] = factors
                 if not spec.variability:

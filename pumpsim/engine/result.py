@@ -213,6 +213,7 @@ def build_result(sim: Simulation) -> Result:
                                         ("auc", auc))
                 },
                 "variability": {k: float(v) for k, v in ch.spec.variability.items()},
+                "variability_from_scenario": sorted(pop.variability.get(name, {})),
             }  # fmt: skip
         drugs_summary[name] = drug_entry
         for c in cites:

@@ -128,6 +128,7 @@ class Simulation:
         self.patient = PatientPK(
             self.env, self.covariates, models, absorption, population, routes,
             effect_sites=pd_effect_sites(scenario),
+            variability=pop.variability if pop is not None else None,
         )
         # vitals, adverse reactions, rate rules and the bedside monitor
         self.physiology = PhysiologyRuntime(self.env, self.patient, scenario, self.log,

@@ -10,11 +10,12 @@ population is simulated as one batched system.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
-__all__ = ["sample_factors", "omega_from_cv"]
+__all__ = ["sample_factors", "omega_from_cv", "varied_parameters", "with_variability"]
 
 
 def omega_from_cv(cv: float) -> float:
@@ -33,3 +34,15 @@ def sample_factors(spec: Any, n: int, rng: np.random.Generator) -> dict[str, np.
     for name in sorted(spec.variability):
         factors[name] = np.exp(rng.standard_normal(n) * spec.variability[name])
     return factors
+
+
+def varied_parameters(spec: Any, covariates: Any) -> list[str]:
+    """Names of the parameters a population can vary for ``spec`` and this patient
+    (those the model has: V1..CL3, ke0 with an effect site, Vmax and Km if saturable)."""
+    return list(spec.parameters(covariates).as_dict())
+
+
+def with_variability(spec: Any, cvs: dict[str, float]) -> Any:
+    """``spec`` with user variability ``cvs`` (parameter -> CV [%]) added or replacing."""
+    user = {name: omega_from_cv(cv / 100.0) for name, cv in cvs.items()}
+    return dataclasses.replace(spec, variability={**spec.variability, **user})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pumpsim.errors import Problem
 from pumpsim.pk.covariates import Covariates
+from pumpsim.pk.population import varied_parameters
 from pumpsim.pk.registry import DRUGS, get_model, model_keys
 from pumpsim.scenario.clinical import check_bedside
 from pumpsim.scenario.programming import check_operation, check_steps, step_ends, step_length
@@ -363,7 +364,20 @@ def check_scenario(sc: Scenario) -> list[Problem]:
         given_abs.setdefault(key2, (absorption, path))
     if chosen and sc.patient is None:
         problems.append(Problem("patient", "required: the scenario gives drugs with PK"))
+    pop = sc.patient.population if sc.patient is not None else None
     cov = covariates(sc)
+    for drug, cvs in (pop.variability if pop is not None and cov is not None else {}).items():
+        path = f"patient.population.variability.{drug}"
+        if drug not in chosen:
+            allowed = ", ".join(sorted(chosen)) or "none (no drug with PK is given)"
+            problems.append(Problem(path, f"{drug!r} is not a drug with PK in this scenario; "
+                                    f"allowed: {allowed}"))  # fmt: skip
+            continue
+        names = varied_parameters(get_model(drug, chosen[drug][0]), cov)
+        for name in cvs:
+            if name not in names:
+                problems.append(Problem(f"{path}.{name}", f"{chosen[drug][0]} has no parameter "
+                                        f"{name!r}; allowed: {', '.join(names)}"))  # fmt: skip
     if cov is not None:
         for drug, (key, _) in chosen.items():
             spec = get_model(drug, key)

@@ -62,6 +62,7 @@ from pumpsim.scenario.quantities import (
     Flow,
     Frequency,
     Height,
+    Percent,
     Pressure,
     Resistance,
     Temperature,
@@ -130,11 +131,28 @@ class Output(_Model):
 
 
 class Population(_Model):
-    """A virtual population: ``n`` patients with the model's published variability."""
+    """A virtual population: ``n`` patients with the model's published variability.
+
+    ``variability`` (drug -> parameter -> CV, e.g. ``{morphine: {cl1: 30 %}}``)
+    adds or replaces a model's variability: for models that publish none, or
+    to explore "what if". It is the user's assumption, reported as such.
+    """
 
     n: int = Field(ge=1, le=100_000)
     seed: int | None = None
     percentiles: list[float] = Field(default_factory=lambda: [5.0, 50.0, 95.0])
+    variability: dict[str, dict[str, Percent]] = Field(default_factory=dict)
+
+    @field_validator("variability")
+    @classmethod
+    def _cv(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for drug, cvs in v.items():
+            for name, cv in cvs.items():
+                if not 0 < cv <= 300:
+                    raise ValueError(
+                        f"{drug}.{name}: a CV must be above 0 and at most 300 %, e.g. '30 %'"
+                    )
+        return v
 
     @field_validator("percentiles")
     @classmethod
