@@ -94,18 +94,21 @@ def _concentrations(ch: Any, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray |
         rows[r, system.index(name)] = 1.0
     solver = ch.solver
     y = None
+    dynamic = [i for i, s in enumerate(system.states)
+               if s not in ("eliminated", "not_absorbed", "auc")]  # fmt: skip
     if hasattr(solver, "sample_modal") and np.ndim(system.v1) > 0:  # a population: fastest
-        dynamic = [i for i, s in enumerate(system.states)
-                   if s not in ("eliminated", "not_absorbed", "auc")]  # fmt: skip
         try:
             y = solver.sample_modal(grid, rows, dynamic)
         except ValueError:  # repeated rates (transit chains): the general exact path
             y = None
     if y is None:
-        try:
-            y = solver.sample(grid, rows)
-        except TypeError:  # a solver that returns full states
-            y = solver.sample(grid) @ rows.T
+        if hasattr(solver, "sample_modal"):  # the exact linear solver: only what feeds back
+            y = solver.sample(grid, rows, dynamic)
+        else:
+            try:
+                y = solver.sample(grid, rows)
+            except TypeError:  # a solver that returns full states
+                y = solver.sample(grid) @ rows.T
     factor = ch.drug.plasma_factor
     plasma = y[..., 0] / np.asarray(system.v1)[..., None] * factor
     effect = y[..., 1] * factor if system.has_effect else None

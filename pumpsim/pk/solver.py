@@ -173,7 +173,25 @@ class ExactSolver:
         one._z, one.t = self._z[first].copy(), self.t
         return one
 
-    def sample(self, grid: np.ndarray, outputs: np.ndarray | None = None) -> np.ndarray:
+    def _restricted(self, keep: np.ndarray) -> ExactSolver | None:
+        """The same solver on the states ``keep`` only, if no other state feeds them
+        (accumulators such as eliminated amount and AUC feed nothing), else None."""
+        n = self.n
+        drop = np.setdiff1d(np.arange(n), keep)
+        if drop.size == 0 or np.any(self._M[..., keep[:, None], drop[None, :]]):
+            return None
+        idx = np.concatenate((keep, n + keep))
+        sub = ExactSolver(self._M[..., keep[:, None], keep[None, :]], self._segments[0].t)
+        sub._segments = [_Segment(s.t, s.z[..., idx].copy()) for s in self._segments]
+        sub._z, sub.t = self._z[..., idx].copy(), self.t
+        return sub
+
+    def sample(
+        self,
+        grid: np.ndarray,
+        outputs: np.ndarray | None = None,
+        dynamic: list[int] | None = None,
+    ) -> np.ndarray:
         """States (or outputs ``outputs @ x``) on a uniform, increasing ``grid`` [s].
 
         Returns shape (..., K, n), or (..., K, m) for an ``outputs`` matrix of
@@ -181,12 +199,20 @@ class ExactSolver:
         state just after it. Points past the last event continue with the
         last input. The work is done in blocks of grid points, so memory stays
         bounded for long grids and many patients. Identical patients are
-        solved once and copied.
+        solved once and copied. With ``dynamic`` (the states that feed back)
+        and ``outputs`` that read only those, the other states are left out
+        of the work: the answer is the same, the matrices smaller.
         """
         one = self._one_patient()
         if one is not None:
-            y = one.sample(grid, outputs)
+            y = one.sample(grid, outputs, dynamic)
             return np.broadcast_to(y, self._z.shape[:-1] + y.shape).copy()
+        if dynamic is not None and outputs is not None:
+            keep = np.asarray(dynamic)
+            others = np.setdiff1d(np.arange(self.n), keep)
+            sub = None if np.any(outputs[:, others]) else self._restricted(keep)
+            if sub is not None:
+                return sub.sample(grid, outputs[:, keep])
         grid = np.asarray(grid, dtype=float)
         k_total = grid.size
         batch = self._z.shape[:-1]
