@@ -124,6 +124,7 @@ class Comparison:
             fig = plt.figure(figsize=(12, 5.5), layout="constrained")
         left, right = fig.subplots(1, 2)
         self.plot(drug, ax=left)
+        _clip_spikes(left)
         self.plot(drug, ax=right, log=True)
         first = next(iter(self.results.values()))
         fig.suptitle(first.scenario.name.split(" [")[0], fontsize="medium")
@@ -150,6 +151,26 @@ class Comparison:
             name = "comparison.png" if drug == self.drugs()[0] else f"comparison_{drug}.png"
             fig.savefig(out / "plots" / name, dpi=110)
         return out
+
+
+def _clip_spikes(ax: Any, ratio: float = 5.0) -> None:
+    """Keep the slower arms readable on a linear axis: when some arms peak more than
+    ``ratio`` times the median arm peak (IV and IO pushes against absorption routes),
+    cap the axis at 1.3 x that median and name the capped peaks at the top."""
+    lines = ax.get_lines()
+    peaks = [float(np.nanmax(line.get_ydata())) for line in lines]
+    if len(peaks) < 3:
+        return
+    cap = 1.3 * float(np.median(peaks))
+    over = [(line.get_label(), p) for line, p in zip(lines, peaks, strict=True)
+            if p > ratio * np.median(peaks)]  # fmt: skip
+    if not over:
+        return
+    ax.set_ylim(0.0, cap)
+    text = ", ".join(f"{arm} {p:.4g}" for arm, p in over)
+    ax.text(0.98, 0.98, f"off scale: {text} (peaks; log panel shows all)",
+            transform=ax.transAxes, ha="right", va="top", fontsize="x-small")
+    ax.legend(title="arm", fontsize="small", loc="center right")
 
 
 def _short(citation: str) -> str:

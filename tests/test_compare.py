@@ -146,3 +146,21 @@ def test_routes_command_errors(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 1 and "no published data for route 'sc'" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_linear_panel_caps_push_spikes_and_names_them() -> None:
+    """Educators' picture: IV and IO pushes peak > 5x the median arm, so the linear panel
+    is capped at 1.3x the median peak (SC/IM/epidural stay readable) and the capped peaks
+    are named; the log panel keeps every curve whole."""
+    comp = compare_routes("morphine", "10 mg", salt="sulfate", duration="4 h",
+                          routes=["iv", "sc", "im", "io", "epidural"], over="1 min")  # fmt: skip
+    fig = comp.figure()
+    left, right = fig.axes[:2]
+    peaks = comp.table().set_index("route")["Cmax [ng/mL]"]
+    assert left.get_ylim()[1] == pytest.approx(1.3 * peaks.median())
+    text = " ".join(t.get_text() for t in left.texts)
+    assert "off scale" in text and "iv 1001" in text and "io 799.7" in text
+    assert right.get_ylim()[1] > peaks.max()
+    slow = compare_routes("morphine", "10 mg", salt="sulfate", duration="4 h",
+                          routes=["sc", "im", "epidural"]).figure()  # fmt: skip
+    assert not slow.axes[0].texts  # comparable peaks: nothing capped
