@@ -132,7 +132,7 @@ def test_identical_patients_are_solved_once_and_equal_the_typical_patient() -> N
 
 
 def test_minto_population_spread() -> None:
-    """Minto 1997 CVs (V1 26, V2 29, V3 66, CL1 14, CL2 36, CL3 41, ke0 68 %) as log-normal
+    """Minto 1997 CVs (V1 26, V2 29, V3 66, CL1 14, CL2 36, CL3 41 %) as log-normal
     ω = sqrt(ln(1 + CV²)): sampled log-SDs within 4 SE of ω (SE = ω/sqrt(2(n−1))). At
     steady state (8 h of 0.25 ug/kg/min; the slowest phase has t½ < 1 h) each patient's
     plasma is rate/CL1, so the band's p95/p5 is exp(2·1.645·ω_CL1) = 1.58, to the
@@ -144,7 +144,7 @@ def test_minto_population_spread() -> None:
                      "program": [{"dose_rate": "0.25 ug/kg/min", "duration": "8 h"}]}]}  # fmt: skip
     sim = Simulation(load_scenario(sc))
     omega = get_model("remifentanil", "minto1997").variability
-    assert set(omega) == {"v1", "v2", "v3", "cl1", "cl2", "cl3", "ke0"}
+    assert set(omega) == {"v1", "v2", "v3", "cl1", "cl2", "cl3"}
     for name, f in sim.patient.factors["remifentanil"].items():
         sd = np.std(np.log(f), ddof=1)
         assert abs(sd - omega[name]) < 4 * omega[name] / np.sqrt(2 * (n - 1)), name

@@ -6,18 +6,13 @@ CL2 = 2.05 − 0.0301·(AGE−40), CL3 = 0.076 − 0.00113·(AGE−40) [L/min];
 ke0 = 0.595 − 0.007·(AGE−40) [1/min]. LBM by James.
 
 Inter-individual variability of the complex model (CV): V1 26 %, V2 29 %,
-V3 66 %, CL1 14 %, CL2 36 %, CL3 41 %, ke0 68 %. Provenance: these are the
-values widely carried for Minto's Table 3 (and its ke0) by public
-implementations of the model; pumpsim's authors could not open the paper's
-table to check them against the primary source. They enter as log-normal
-ω = sqrt(ln(1 + CV²)), as for Schnider.
-
-Minto CF, Schnider TW, Egan TD, et al. Influence of age and gender on the
-pharmacokinetics and pharmacodynamics of remifentanil. I. Model development.
-Anesthesiology 1997;86:10–23. doi:10.1097/00000542-199701000-00004
-Minto CF, Schnider TW, Shafer SL. Pharmacokinetics and pharmacodynamics of
-remifentanil. II. Model application. Anesthesiology 1997;86:24–33.
-doi:10.1097/00000542-199701000-00005
+V3 66 %, CL1 14 %, CL2 36 %, CL3 41 %. Provenance: pumpsim's authors could
+not open the paper's table; these are the values two independent public
+implementations of the model (one Python, one R) both carry for it. They
+differ on ke0 (60 % against 68 %), so ke0 is not varied here. The CVs enter
+as log-normal ω = sqrt(ln(1 + CV²)), as for Schnider; reading the CV as ω
+itself (the other common convention) would make ω at most 10 % larger
+(V3: 0.66 against 0.60).
 """
 
 from __future__ import annotations
@@ -46,7 +41,7 @@ CITATIONS = (
 
 
 #: inter-individual variability, CV (module docstring: provenance)
-CV = {"v1": 0.26, "v2": 0.29, "v3": 0.66, "cl1": 0.14, "cl2": 0.36, "cl3": 0.41, "ke0": 0.68}
+CV = {"v1": 0.26, "v2": 0.29, "v3": 0.66, "cl1": 0.14, "cl2": 0.36, "cl3": 0.41}
 
 
 def parameters(c: Covariates) -> Mammillary:
