@@ -51,6 +51,13 @@ class Comparison:
             names += [d for d in res.summary["drugs"] if d not in names]
         return names
 
+    def _unit(self, drug: str) -> str:
+        """The plasma unit of ``drug`` (from the first arm that gives it)."""
+        for res in self.results.values():
+            if drug in res.summary["drugs"]:
+                return str(res.summary["drugs"][drug]["plasma_unit"])
+        return ""
+
     def table(self, thresholds: Mapping[str, float] | None = None) -> pd.DataFrame:
         """Exposure per arm and drug: route(s), F, Cmax, Tmax [min], AUC, time above.
 
@@ -124,7 +131,7 @@ class Comparison:
             fig = plt.figure(figsize=(12, 5.5), layout="constrained")
         left, right = fig.subplots(1, 2)
         self.plot(drug, ax=left)
-        _clip_spikes(left)
+        _clip_spikes(left, self._unit(drug))
         self.plot(drug, ax=right, log=True)
         first = next(iter(self.results.values()))
         fig.suptitle(first.scenario.name.split(" [")[0], fontsize="medium")
@@ -153,23 +160,20 @@ class Comparison:
         return out
 
 
-def _clip_spikes(ax: Any, ratio: float = 5.0) -> None:
-    """Keep the slower arms readable on a linear axis: when some arms peak more than
+def _clip_spikes(ax: Any, unit: str, ratio: float = 5.0) -> None:
+    """Keep the slower arms readable on a linear axis: when an arm peaks more than
     ``ratio`` times the median arm peak (IV and IO pushes against absorption routes),
-    cap the axis at 1.3 x that median and name the capped peaks at the top."""
+    cap the axis at 1.3 x that median and name, with its peak, every arm it cuts."""
     lines = ax.get_lines()
     peaks = [float(np.nanmax(line.get_ydata())) for line in lines]
-    if len(peaks) < 3:
+    if len(peaks) < 3 or max(peaks) <= ratio * float(np.median(peaks)):
         return
     cap = 1.3 * float(np.median(peaks))
-    over = [(line.get_label(), p) for line, p in zip(lines, peaks, strict=True)
-            if p > ratio * np.median(peaks)]  # fmt: skip
-    if not over:
-        return
+    cut = [(line.get_label(), p) for line, p in zip(lines, peaks, strict=True) if p > cap]
     ax.set_ylim(0.0, cap)
-    text = ", ".join(f"{arm} {p:.4g}" for arm, p in over)
-    ax.text(0.98, 0.98, f"off scale: {text} (peaks; log panel shows all)",
-            transform=ax.transAxes, ha="right", va="top", fontsize="x-small")
+    text = ", ".join(f"{arm} {p:.4g}" for arm, p in cut)
+    ax.text(0.98, 0.98, f"off scale: {text} {unit} (peaks; the log panel shows all)",
+            transform=ax.transAxes, ha="right", va="top", fontsize="x-small")  # fmt: skip
     ax.legend(title="arm", fontsize="small", loc="center right")
 
 
@@ -243,4 +247,14 @@ def compare_routes(
         "variants": {route: {"events[0].route": route} for route in routes},
         "compare": True,
     }
-    return run_comparison(scenario, seed=seed, arms=routes)
+    try:
+        return run_comparison(scenario, seed=seed, arms=routes)
+    except ScenarioError as exc:  # name the arguments, not the scenario built from them
+        raise ScenarioError([Problem(_ROUTES_ARGS.get(p.path, p.path), p.message)
+                             for p in exc.problems], "compare_routes") from None  # fmt: skip
+
+
+#: scenario fields built by :func:`compare_routes` -> the argument they came from
+_ROUTES_ARGS = {"events[0].duration": "over", "events[0].dose": "dose", "events[0].salt": "salt",
+                "events[0].drug": "drug", "events[0].route": "routes", "duration": "duration",
+                "events[0].pk_model": "pk_model"}  # fmt: skip

@@ -146,6 +146,14 @@ def test_routes_command_errors(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 1 and "no published data for route 'sc'" in err
     assert not (tmp_path / "x").exists()
+    # errors name the argument; a dose that would outlast the run is refused, not cut
+    for over, says in (("abc", "over: 'abc' does not start with a number"),
+                       ("5 h", "over: the dose would end at 18000 s, after the end")):
+        code = main(["routes", "--drug", "morphine", "--dose", "1 mg", "--over", over,
+                     "--duration", "4 h", "--out", str(tmp_path / "y")])  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 1 and says in err and err.count("\n") == 1
+    assert not (tmp_path / "y").exists()
 
 
 def test_linear_panel_caps_push_spikes_and_names_them() -> None:
@@ -159,8 +167,19 @@ def test_linear_panel_caps_push_spikes_and_names_them() -> None:
     peaks = comp.table().set_index("route")["Cmax [ng/mL]"]
     assert left.get_ylim()[1] == pytest.approx(1.3 * peaks.median())
     text = " ".join(t.get_text() for t in left.texts)
-    assert "off scale" in text and "iv 1001" in text and "io 799.7" in text
+    assert "off scale" in text and "iv 1001, io 799.7 ng/mL" in text
     assert right.get_ylim()[1] > peaks.max()
     slow = compare_routes("morphine", "10 mg", salt="sulfate", duration="4 h",
                           routes=["sc", "im", "epidural"]).figure()  # fmt: skip
     assert not slow.axes[0].texts  # comparable peaks: nothing capped
+    # every arm the cap cuts is named, not only those above 5x the median
+    from matplotlib.figure import Figure
+
+    from pumpsim.compare import _clip_spikes
+
+    ax = Figure().subplots()
+    for arm, top in zip("abcde", (10, 12, 14, 30, 100), strict=True):
+        ax.plot([0, 1, 2], [0, top, 0], label=arm)
+    _clip_spikes(ax, "mg/L")
+    assert ax.get_ylim()[1] == pytest.approx(1.3 * 14)
+    assert "d 30, e 100 mg/L" in ax.texts[0].get_text()

@@ -93,11 +93,11 @@ MORPHINE_MW = 285.34
 
 def test_morphine_iv_and_sc_stuart_harris() -> None:
     """Stuart-Harris 2000 Table 1 (6 volunteers, standardised to 10 mg sulfate per 70 kg,
-    mean ± SD; tolerance 1 SD): IV first sample (5 min) 283 ± 74 nmol/L, apparent CL
-    1584 ± 408 mL/min, AUC(0,∞) 290 ± 67 nmol·h/L, t½ 2.2 ± 1.0 h; SC bolus Cmax
-    262 ± 49 nmol/L at 0.25 h (range 0.17–0.25, 5-min samples), bioavailability
-    113.6 ± 16.9 %. The IV arm is the sarton2000 disposition unfitted; the SC chain's
-    one rate was fitted to the SC Cmax, so its tmax and F are the checks there."""
+    mean ± SD; tolerance 1 SD). IV, the sarton2000 disposition with nothing fitted: first
+    sample (5 min) 283 ± 74 nmol/L, AUC(0,∞) 290 ± 67 nmol·h/L, t½ 2.2 ± 1.0 h. SC bolus:
+    the chain's one rate was fitted to Cmax 262 nmol/L (74.8 ng/mL), so that is checked
+    as a fit (1 %); the prediction is the peak time, 0.25 h (0.17–0.25) on the 5-min grid.
+    F = 1 for SC is a choice the study's 113.6 ± 16.9 % allows."""
     system = system_for("morphine")
     dose = 10.0 * SULFATE
     grid = np.arange(0.0, 24 * 60 + 0.5, 5.0)  # the study's 5-min grid, run out to 24 h
@@ -105,20 +105,18 @@ def test_morphine_iv_and_sc_stuart_harris() -> None:
     iv = conc(system, simulate(system, [("bolus", 0.0, "iv", dose)], grid)) * nmol
     sc = conc(system, simulate(system, [("bolus", 0.0, "sc", dose)], grid)) * nmol
     assert iv[1] == pytest.approx(283, abs=74)  # first sample, 5 min
-    assert int(np.argmax(iv[1:])) == 0  # IV tmax: the first sample
-    assert sc.max() == pytest.approx(262, abs=49)
-    assert 10.0 <= grid[np.argmax(sc)] <= 15.0  # 0.17-0.25 h
     # AUC(0,∞): the exact integral state at 48 h (> 20 half-lives), in nmol·h/L
     far = {r: simulate(system, [("bolus", 0.0, r, dose)], np.array([0.0, 2880.0]))[-1]
            for r in ("iv", "sc")}  # fmt: skip
     auc_iv, auc_sc = (far[r][system.index("auc")] * nmol / 3600 for r in ("iv", "sc"))  # [s]
     assert auc_iv == pytest.approx(290, abs=67)
-    assert 100 * auc_sc / auc_iv == pytest.approx(113.6, abs=16.9)
-    cl = dose / (auc_iv * 60 / nmol)  # L/min
-    assert cl * 1000 == pytest.approx(1584, abs=408)
     late = (grid >= 120) & (grid <= 480)  # terminal fit over 2-8 h
     t_half = np.log(2) / -np.polyfit(grid[late], np.log(iv[late]), 1)[0] / 60
     assert t_half == pytest.approx(2.2, abs=1.0)
+    cmax, _ = peak(system, "sc", dose)
+    assert cmax * 1000 == pytest.approx(74.8, rel=0.01)  # the fit
+    assert 10.0 <= grid[np.argmax(sc)] <= 15.0  # the prediction: 0.17-0.25 h
+    assert auc_sc / auc_iv == pytest.approx(1.0, abs=1e-6)
 
 
 def test_morphine_sc_infusion_stuart_harris() -> None:
@@ -161,7 +159,8 @@ def test_one_first_order_absorption_peaks_too_early_on_sarton() -> None:
 
 
 def test_morphine_im_peak_stanski() -> None:
-    """Stanski 1978 (10 mg sulfate IM): peaks 51–62 ng/mL, reached within 20 min."""
+    """Stanski 1978 (10 mg sulfate IM): peaks 51–62 ng/mL, reached within 20 min. The
+    default's IM rate was chosen to meet both (sarton2000 note [2]): this guards the fit."""
     cmax, tmax = peak(system_for("morphine"), "im", 10.0 * SULFATE)
     assert 51.0 <= cmax * 1000 <= 62.0
     assert tmax <= 20.0
@@ -193,12 +192,16 @@ def test_morphine_early_iv_concentration_depends_on_the_first_sample(key: str) -
 @pytest.mark.parametrize("key", ["sarton2000", "lotsch2002"])
 def test_epidural_morphine(key: str) -> None:
     """6 mg epidural: Cmax 66 ± 8 ng/mL at 12 ± 3 min (mean ± SEM, n = 5). The default
-    (a two-compartment chain, rate fitted to Cmax) lies within 1 SEM of both; lotsch2002's
-    first-order rate within 2 SEM, as meeting both there would need F > 1."""
-    n_sem = 1 if key == "sarton2000" else 2
+    is a two-compartment chain whose rate was fitted to Cmax (checked as a fit, 1 %); its
+    peak time, the prediction, lies within 1 SEM. lotsch2002's first-order rate lies
+    within 2 SEM of both, as meeting both there would need F > 1."""
     cmax, tmax = peak(system_for("morphine", key), "epidural", 6.0)
-    assert abs(cmax * 1000 - 66.0) <= n_sem * 8.0
-    assert abs(tmax - 12.0) <= n_sem * 3.0
+    if key == "sarton2000":
+        assert cmax * 1000 == pytest.approx(66.0, rel=0.01)
+        assert abs(tmax - 12.0) <= 3.0
+    else:
+        assert abs(cmax * 1000 - 66.0) <= 2 * 8.0
+        assert abs(tmax - 12.0) <= 2 * 3.0
     if key == "lotsch2002":  # what an exact fit would need: ka for tmax = 12 min, then F
         disp = get_model("morphine", key).parameters(ADULT)
 

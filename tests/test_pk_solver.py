@@ -114,26 +114,35 @@ def test_batched_systems_match_single() -> None:
 
 def test_sampling_only_the_states_that_feed_back_changes_nothing() -> None:
     """``sample(grid, outputs, dynamic)`` leaves out states that feed nothing (eliminated,
-    not absorbed, AUC). For a batch of patients with an SC transit chain (equal rates:
-    the modal path cannot take it) the outputs equal the full-state answer to rounding,
-    and identical patients (solved once and copied) equal one patient."""
+    not absorbed, AUC), and a batch of identical patients is solved once and copied. For
+    three patients with an SC transit chain (equal rates: the modal path cannot take it),
+    varied or identical, every row equals a separately built single-patient solver's
+    full-state answer to rounding; repeated or unsorted ``dynamic`` indices change nothing."""
     spec = get_model("morphine", "sarton2000")
     disp = spec.parameters(Covariates(40, 70, 170, "male"))
-    varied = disp.scaled({"cl1": np.array([0.7, 1.0, 1.4]), "v1": np.array([1.2, 1.0, 0.8])})
     grid = np.arange(0, 4 * 3600 + 1, 60.0)
-    for params in (varied, disp.scaled({"v1": np.ones(3)})):
+
+    def run(params: Mammillary, dynamic: list[int] | None = None) -> np.ndarray:
         system = build_system(params, spec.routes)
         solver = ExactSolver(system.A)
         solver.add(0.0, 5.0 * system.inputs["sc"])
         solver.set_input(3600.0, system.inputs["iv"] * 0.001)
         rows = np.zeros((2, system.n))
         rows[0, system.index("central")] = rows[1, system.index("effect")] = 1.0
-        dynamic = [i for i, name in enumerate(system.states)
-                   if name not in ("eliminated", "not_absorbed", "auc")]  # fmt: skip
-        fast = solver.sample(grid, rows, dynamic)
-        full = solver.sample(grid) @ rows.T
-        np.testing.assert_allclose(fast, full, rtol=1e-10, atol=1e-13)
-    np.testing.assert_array_equal(fast[0], fast[2])  # the identical batch
+        if dynamic is None:
+            return solver.sample(grid) @ rows.T
+        return solver.sample(grid, rows, dynamic)
+
+    system = build_system(disp, spec.routes)
+    dynamic = [i for i, name in enumerate(system.states)
+               if name not in ("eliminated", "not_absorbed", "auc")]  # fmt: skip
+    for cl1, v1 in (([0.7, 1.0, 1.4], [1.2, 1.0, 0.8]), ([1.0] * 3, [1.0] * 3)):
+        batch = disp.scaled({"cl1": np.array(cl1), "v1": np.array(v1)})
+        fast = run(batch, dynamic)
+        np.testing.assert_array_equal(fast, run(batch, dynamic[::-1] + dynamic[:1]))
+        for i in range(3):
+            single = run(disp.scaled({"cl1": cl1[i], "v1": v1[i]}))
+            np.testing.assert_allclose(fast[i], single, rtol=1e-10, atol=1e-13)
 
 
 def test_no_stepping_back() -> None:

@@ -181,6 +181,7 @@ def test_user_variability_for_a_model_without_published_variability() -> None:
     ({"heparin": {"cl1": "10 %"}}, "patient.population.variability.heparin"),
     ({"morphine": {"k10": "10 %"}}, "patient.population.variability.morphine.k10"),
     ({"morphine": {"cl1": "0 %"}}, "patient.population.variability"),
+    ({"morphine": {"cl1": 0.3}}, "patient.population.variability.morphine.cl1"),
 ])  # fmt: skip
 def test_user_variability_errors(variability: dict, field: str) -> None:
     from pumpsim import ScenarioError
@@ -191,3 +192,36 @@ def test_user_variability_errors(variability: dict, field: str) -> None:
     with pytest.raises(ScenarioError, match=field.replace(".", r"\.")) as err:
         load_scenario(sc)
     assert "\n" not in str(err.value)
+
+
+def test_adding_a_cv_leaves_the_other_draws_paired() -> None:
+    """Each parameter's η comes from its own fixed row of draws: with the same seed, adding
+    a CV on V1 leaves every patient's CL1 factor exactly as it was ("what if" runs pair)."""
+    events = [{"at": "0 min", "type": "bolus", "drug": "morphine", "dose": "5 mg"}]
+
+    def factors(cvs: dict) -> dict:
+        sc = {"duration": "1 h", "events": events,
+              "patient": dict(PATIENT, population={"n": 100, "seed": 4,
+                                                   "variability": {"morphine": cvs}})}  # fmt: skip
+        return Simulation(load_scenario(sc)).patient.factors["morphine"]
+
+    one = factors({"cl1": "30 %"})
+    two = factors({"cl1": "30 %", "v1": "20 %"})
+    np.testing.assert_array_equal(one["cl1"], two["cl1"])
+    assert not np.allclose(two["v1"], 1.0)
+
+
+def test_user_variability_on_the_biophase_vitals_add() -> None:
+    """lotsch2002 has no effect site of its own; with vitals on, Dahan's ventilation biophase
+    is added, so its ke0 may be varied; without vitals ke0 is refused, naming the field."""
+    from pumpsim import ScenarioError
+
+    events = [{"at": "0 min", "type": "bolus", "drug": "morphine", "dose": "5 mg",
+               "pk_model": "lotsch2002"}]  # fmt: skip
+    pop = {"n": 200, "seed": 2, "variability": {"morphine": {"ke0": "50 %"}}}
+    sc = {"duration": "1 h", "events": events, "patient": dict(PATIENT, population=pop)}
+    with pytest.raises(ScenarioError, match=r"variability\.morphine\.ke0: lotsch2002 has no"):
+        load_scenario(sc)
+    sc["patient"] = dict(PATIENT, population=pop, vitals={})
+    f = Simulation(load_scenario(sc)).patient.factors["morphine"]
+    assert np.std(np.log(f["ke0"])) == pytest.approx(np.sqrt(np.log1p(0.25)), rel=0.15)

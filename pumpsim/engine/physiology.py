@@ -65,7 +65,8 @@ def _model(scenario: Scenario) -> VitalsModel:
 
 
 def pd_effect_sites(scenario: Scenario) -> dict[str, float]:
-    """Drug -> ke0 [1/min] the PK needs for PD when its model has no effect site."""
+    """Drug -> ke0 [1/min] of the biophase the PD reads; it becomes that drug's effect
+    site, replacing the PK model's own (see :class:`~pumpsim.engine.patient.PatientPK`)."""
     return _model(scenario).effect_site_ke0() if vitals_enabled(scenario) else {}
 
 

@@ -205,7 +205,7 @@ class VitalsModel:
         return {d for e in self.endpoints.values() for d in e.effects}
 
     def effect_site_ke0(self) -> dict[str, float]:
-        """ke0 [1/min] to attach to a PK model that lacks an effect site, per drug."""
+        """ke0 [1/min] of each drug's own biophase (it replaces the PK model's effect site)."""
         out: dict[str, float] = {}
         for e in self.endpoints.values():
             for d, eff in e.effects.items():

@@ -23,17 +23,24 @@ def omega_from_cv(cv: float) -> float:
     return float(np.sqrt(np.log1p(cv**2)))
 
 
+#: every parameter a population can vary, in the fixed order of its η draws
+PARAMETERS = ("v1", "v2", "v3", "cl1", "cl2", "cl3", "ke0", "vmax", "km")
+
+
 def sample_factors(spec: Any, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """``exp(η)`` for each varied parameter of ``spec``, shape (n,).
 
-    Every parameter gets a factor (ones where the model publishes no
-    variability), drawn in sorted name order, so the same generator state
-    gives the same population and every parameter has the patient axis.
+    One standard normal row is drawn for every name in :data:`PARAMETERS`,
+    varied or not, so each parameter's η for a seed does not depend on which
+    others are varied: adding a CV to one parameter leaves every patient's
+    other parameters as they were (paired "what if" runs).
     """
-    factors: dict[str, np.ndarray] = {}
-    for name in sorted(spec.variability):
-        factors[name] = np.exp(rng.standard_normal(n) * spec.variability[name])
-    return factors
+    unknown = sorted(set(spec.variability) - set(PARAMETERS))
+    if unknown:
+        raise ValueError(f"{spec.key}: cannot vary {', '.join(unknown)}")
+    z = rng.standard_normal((len(PARAMETERS), n))
+    return {name: np.exp(z[i] * spec.variability[name])
+            for i, name in enumerate(PARAMETERS) if name in spec.variability}  # fmt: skip
 
 
 def varied_parameters(spec: Any, covariates: Any) -> list[str]:

@@ -208,7 +208,7 @@ class ExactSolver:
             y = one.sample(grid, outputs, dynamic)
             return np.broadcast_to(y, self._z.shape[:-1] + y.shape).copy()
         if dynamic is not None and outputs is not None:
-            keep = np.asarray(dynamic)
+            keep = np.unique(np.asarray(dynamic, dtype=int))
             others = np.setdiff1d(np.arange(self.n), keep)
             sub = None if np.any(outputs[:, others]) else self._restricted(keep)
             if sub is not None:

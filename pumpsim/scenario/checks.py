@@ -318,6 +318,10 @@ def check_scenario(sc: Scenario) -> list[Problem]:
         if isinstance(ev, BolusEvent):
             _check_drug(path, ev.drug, ev.salt, ev.pk_model, ev.route, problems,
                         ev.absorption is not None)  # fmt: skip
+            if ev.duration is not None and ev.at + ev.duration > duration:
+                problems.append(Problem(f"{path}.duration", f"the dose would end at "
+                                        f"{ev.at + ev.duration:g} s, after the end of the "
+                                        f"scenario ({duration:g} s)"))  # fmt: skip
             info = DRUGS.get(ev.drug)
             if info is not None and ev.dose.unit != info.amount_unit:
                 problems.append(
@@ -374,6 +378,8 @@ def check_scenario(sc: Scenario) -> list[Problem]:
                                     f"allowed: {allowed}"))  # fmt: skip
             continue
         names = varied_parameters(get_model(drug, chosen[drug][0]), cov)
+        if "ke0" not in names and drug in _pd_biophases(sc):  # vitals add an effect site
+            names.append("ke0")
         for name in cvs:
             if name not in names:
                 problems.append(Problem(f"{path}.{name}", f"{chosen[drug][0]} has no parameter "
@@ -385,3 +391,10 @@ def check_scenario(sc: Scenario) -> list[Problem]:
                 errors, _warnings = spec.check(cov)
                 problems += [Problem("patient", e) for e in errors]
     return problems
+
+
+def _pd_biophases(sc: Scenario) -> dict[str, float]:
+    """Drug -> ke0 of the biophase the vitals model adds (empty without vitals)."""
+    from pumpsim.engine.physiology import pd_effect_sites  # the engine imports this module
+
+    return pd_effect_sites(sc)

@@ -99,3 +99,16 @@ def read_percent(value: Any) -> Any:
 
 
 Percent = Annotated[float, BeforeValidator(read_percent)]
+
+
+def read_cv(value: Any) -> Any:
+    """A coefficient of variation written with its % sign (``"30 %"``) -> 30.0.
+
+    A bare number is refused: 0.3 could mean 0.3 % or 30 %.
+    """
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return read_percent(value)
+    raise ValueError(f"{value!r}: write a CV with its % sign, e.g. '30 %'")
+
+
+CV = Annotated[float, BeforeValidator(read_cv)]

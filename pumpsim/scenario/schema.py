@@ -53,6 +53,7 @@ from pumpsim.scenario.programming import (
     TitrateEvent,
 )
 from pumpsim.scenario.quantities import (
+    CV,
     Age,
     Compliance,
     Concentration,
@@ -62,7 +63,6 @@ from pumpsim.scenario.quantities import (
     Flow,
     Frequency,
     Height,
-    Percent,
     Pressure,
     Resistance,
     Temperature,
@@ -141,7 +141,7 @@ class Population(_Model):
     n: int = Field(ge=1, le=100_000)
     seed: int | None = None
     percentiles: list[float] = Field(default_factory=lambda: [5.0, 50.0, 95.0])
-    variability: dict[str, dict[str, Percent]] = Field(default_factory=dict)
+    variability: dict[str, dict[str, CV]] = Field(default_factory=dict)
 
     @field_validator("variability")
     @classmethod

@@ -148,12 +148,16 @@ MODEL = ModelSpec(
     description="morphine, Lotsch 2002; SC/IM/epidural absorption fitted to observed peaks",
 )
 
+def check_published_absorption(c: Covariates) -> tuple[list[str], list[str]]:
+    return volunteer_check("lotsch2002_published_absorption", c)
+
+
 MODEL_PUBLISHED_ABSORPTION = ModelSpec(
     key="lotsch2002_published_absorption",
     drug="morphine",
     parameters=parameters,
     citations=(LOTSCH, STUART_HARRIS, STANSKI, VON_HOFF),
-    check=check,
+    check=check_published_absorption,
     routes={"iv": IV, "sc": SC_PUBLISHED, "im": IM_PUBLISHED, "io": IO},
     description="morphine, Lotsch 2002 with the published SC/IM absorption half-lives",
 )

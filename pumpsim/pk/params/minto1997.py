@@ -13,6 +13,13 @@ differ on ke0 (60 % against 68 %), so ke0 is not varied here. The CVs enter
 as log-normal ω = sqrt(ln(1 + CV²)), as for Schnider; reading the CV as ω
 itself (the other common convention) would make ω at most 10 % larger
 (V3: 0.66 against 0.60).
+
+Minto CF, Schnider TW, Egan TD, et al. Influence of age and gender on the
+pharmacokinetics and pharmacodynamics of remifentanil. I. Model development.
+Anesthesiology 1997;86:10–23. doi:10.1097/00000542-199701000-00004
+Minto CF, Schnider TW, Shafer SL. Pharmacokinetics and pharmacodynamics of
+remifentanil. II. Model application. Anesthesiology 1997;86:24–33.
+doi:10.1097/00000542-199701000-00005
 """
 
 from __future__ import annotations

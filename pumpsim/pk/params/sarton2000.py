@@ -18,7 +18,7 @@ standardised to 10 mg sulfate per 70 kg) without any fitting:
 =====================  ===========================  =================
 C at first sample      80.8 ± 21 ng/mL at 5 min     66.3 ng/mL
 clearance              1584 ± 408 mL/min            1575 mL/min
-AUC(0,∞)               290 ± 67 nmol·h/L            280 nmol·h/L
+AUC(0,∞)               290 ± 67 nmol·h/L            279 nmol·h/L
 elimination t½         2.2 ± 1.0 h                  1.8 h (2–8 h fit)
 =====================  ===========================  =================
 
@@ -26,13 +26,14 @@ elimination t½         2.2 ± 1.0 h                  1.8 h (2–8 h fit)
 
 SC, IM and epidural. A single first-order absorption cannot put the peak
 where the studies saw it on this disposition: fitted to the observed Cmax it
-peaks at 4–6 min (SC 4.7, IM 5.6, epidural 4.4) against 10–20 min observed,
-and the published absorption half-lives (SC 4.8 min, IM 7.7 min) give 187
-and 130 ng/mL at 3 min. Each of those routes is therefore a chain of two
-absorption compartments (as Hovorka's SC insulin), with one rate constant
-fitted to the observed peak *height*; the peak *time* is then a prediction,
-and it lands inside each study's range (70 kg, F = 1, 10 mg sulfate =
-7.52 mg base unless stated):
+peaks at 4–6 min (SC 4.7, IM 5.5, epidural 4.4) against 10–20 min observed,
+and the published absorption half-lives (SC 4.8 min, IM 7.7 min) give peaks
+of 187 and 130 ng/mL within 3.5 min. Each of those routes is therefore a
+chain of two absorption compartments (as Hovorka's SC insulin), with one rate
+constant fitted to the observed peak *height*. For SC and epidural the peak
+*time* is then a prediction, and it lands inside each study's range; IM's
+rate was chosen to meet both its height range and its 20-min bound (note
+[2]). 70 kg, F = 1, 10 mg sulfate = 7.52 mg base unless stated:
 
 ========  ==========  ===========================  ==========================
 route     k [1/min]   fitted to                    model peak (tmax checked)
@@ -53,7 +54,7 @@ residual-method figure and is not this chain's per-compartment t½ (7.2 min).
 The SC 4-h infusion arm (Cmax 46 ± 8 nmol/L at 4.0 h, F 83 ± 35 %) comes out at
 60.6 nmol/L with F = 1 (1.8 SD above; 50 nmol/L with their F).
 [2] Stanski 1978. Fitting the middle of the range (56.5, k 0.0684) puts the
-peak at 20.1 min, on the edge; 0.070 meets both.
+peak at 20.0 min, on the edge; 0.070 meets both (a fit, not a prediction).
 [3] Nordberg 1984 (mean ± SEM, n = 5; 6 mg taken as base).
 [4] As in :mod:`.lotsch2002` (two 15-s transit compartments, F = 1).
 
