@@ -104,12 +104,10 @@ class Comparison:
             fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
         else:
             fig = ax.figure
-        unit = ""
+        unit = self._unit(drug)
         for arm, res in self.results.items():
-            d = res.summary["drugs"].get(drug)
-            if d is None:
+            if drug not in res.summary["drugs"]:
                 continue
-            unit = d["plasma_unit"]
             t = res.timeseries.index.to_numpy(dtype=float) / 60.0
             ax.plot(t, res.timeseries[f"patient.{drug}.plasma[{unit}]"], label=arm)
         ax.set_xlabel("time [min]")

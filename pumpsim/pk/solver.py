@@ -20,6 +20,7 @@ every operation broadcasts over it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,10 +169,7 @@ class ExactSolver:
             return None
         if not all((s.z == s.z[first]).all() for s in self._segments):
             return None
-        one = ExactSolver(self._M[first][: self.n, : self.n], self._segments[0].t)
-        one._segments = [_Segment(s.t, s.z[first].copy()) for s in self._segments]
-        one._z, one.t = self._z[first].copy(), self.t
-        return one
+        return self._derived(self._M[first][: self.n, : self.n], lambda z: z[first])
 
     def _restricted(self, keep: np.ndarray) -> ExactSolver | None:
         """The same solver on the states ``keep`` only, if no other state feeds them
@@ -181,9 +179,13 @@ class ExactSolver:
         if drop.size == 0 or np.any(self._M[..., keep[:, None], drop[None, :]]):
             return None
         idx = np.concatenate((keep, n + keep))
-        sub = ExactSolver(self._M[..., keep[:, None], keep[None, :]], self._segments[0].t)
-        sub._segments = [_Segment(s.t, s.z[..., idx].copy()) for s in self._segments]
-        sub._z, sub.t = self._z[..., idx].copy(), self.t
+        return self._derived(self._M[..., keep[:, None], keep[None, :]], lambda z: z[..., idx])
+
+    def _derived(self, A: np.ndarray, pick: Callable[[np.ndarray], np.ndarray]) -> ExactSolver:
+        """A solver for matrix ``A`` whose history is ``pick`` of each saved state."""
+        sub = ExactSolver(A, self._segments[0].t)
+        sub._segments = [_Segment(s.t, pick(s.z).copy()) for s in self._segments]
+        sub._z, sub.t = pick(self._z).copy(), self.t
         return sub
 
     def sample(
@@ -304,8 +306,10 @@ class ExactSolver:
         eigenvalues; a defective or ill-conditioned system (repeated rates, as
         in a transit chain) raises ValueError so the caller uses :meth:`sample`.
         """
-        if self._one_patient() is not None:
-            return self.sample(grid, outputs)
+        one = self._one_patient()
+        if one is not None:
+            y = one.sample(grid, outputs)
+            return np.broadcast_to(y, self._z.shape[:-1] + y.shape).copy()
         grid = np.asarray(grid, dtype=float)
         self._step(grid)
         n = self.n
