@@ -122,6 +122,87 @@ def _quantity(text: str) -> Any:
     return q
 
 
+# -- fast path -----------------------------------------------------------------------
+# The common spellings ("30 min", "2 mL/h", "10 mg/kg/h", "70 kg") are read without pint,
+# so validating a scenario does not import pint and build its registry (about 1 s). Each
+# unit below is a plain factor in a base of s, mL, mg, IU, mmHg and cm; anything else
+# (parentheses, products, powers, offsets, other units, errors) goes to pint as before.
+# tests/test_units.py checks every entry against pint.
+_BASE = ("s", "mL", "mg", "IU", "mmHg", "cm")
+_SIMPLE: dict[str, tuple[float, int]] = {
+    name: (factor, _BASE.index(base))
+    for names, factor, base in (
+        (("s", "sec", "second", "seconds"), 1.0, "s"),
+        (("min", "minute", "minutes"), 60.0, "s"),
+        (("h", "hr", "hour", "hours"), 3600.0, "s"),
+        (("day", "days"), 86400.0, "s"),
+        (("week", "weeks"), 604800.0, "s"),
+        (("month", "months"), 2629800.0, "s"),  # pint: a twelfth of a year
+        (("year",), 31557600.0, "s"),  # pint: a Julian year, 365.25 days
+        (("mL", "ml", "milliliter"), 1.0, "mL"),
+        (("uL",), 1e-3, "mL"),
+        (("dL",), 100.0, "mL"),
+        (("L",), 1000.0, "mL"),
+        (("mg",), 1.0, "mg"),
+        (("ug", "mcg"), 1e-3, "mg"),
+        (("ng",), 1e-6, "mg"),
+        (("g",), 1000.0, "mg"),
+        (("kg",), 1e6, "mg"),
+        (("IU",), 1.0, "IU"),
+        (("mmHg",), 1.0, "mmHg"),
+        (("mm",), 0.1, "cm"),
+        (("cm",), 1.0, "cm"),
+        (("m",), 100.0, "cm"),
+    )
+    for name in names
+}
+
+
+def _dims(**powers: int) -> tuple[int, ...]:
+    return tuple(powers.get(b, 0) for b in _BASE)
+
+
+#: kind -> (dimensions, size of its canonical unit in the base) for the fast path
+_FAST_KINDS: dict[str, tuple[tuple[int, ...], float]] = {
+    "time": (_dims(s=1), 1.0),
+    "volume": (_dims(mL=1), 1.0),
+    "flow": (_dims(mL=1, s=-1), 1.0),
+    "pressure": (_dims(mmHg=1), 1.0),
+    "compliance": (_dims(mL=1, mmHg=-1), 1.0),
+    "resistance": (_dims(mmHg=1, s=1, mL=-1), 1.0),
+    "weight": (_dims(mg=1), 1e6),
+    "height": (_dims(cm=1), 1.0),
+    "age": (_dims(s=1), 31557600.0),
+}
+_FAST_AMOUNT_REST = {"dose": _dims(), "dose_rate": _dims(s=-1), "concentration": _dims(mL=-1)}
+_FAST_UNIT = re.compile(r"[A-Za-z]+(?:\s*/\s*[A-Za-z]+)*")
+
+
+def _fast(text: str) -> tuple[float, float, float, tuple[int, ...]] | None:
+    """``(number, numerator factor, denominator factor, dimensions)`` of a ``"<number>
+    <unit>[/<unit>...]"`` text made of :data:`_SIMPLE` units only, else None."""
+    m = _NUMBER.match(text)
+    if m is None:
+        return None
+    unit = _clean(text[m.end() :])
+    if not _FAST_UNIT.fullmatch(unit):
+        return None
+    dims = [0] * len(_BASE)
+    num = den = 1.0
+    for i, name in enumerate(unit.split("/")):
+        entry = _SIMPLE.get(name.strip())
+        if entry is None:
+            return None
+        factor, base = entry
+        if i == 0:
+            num *= factor
+            dims[base] += 1
+        else:
+            den *= factor
+            dims[base] -= 1
+    return float(m.group(0)), num, den, tuple(dims)
+
+
 def parse(text: str | float | int, kind: str) -> float:
     """Read ``text`` as a quantity of ``kind`` and return it in the canonical unit.
 
@@ -146,6 +227,9 @@ def parse(text: str | float | int, kind: str) -> float:
 @lru_cache(maxsize=4096)
 def _parse_cached(text: str, kind: str) -> float:
     # a pure function of its arguments: caching only saves pint's parsing time
+    fast, wanted = _fast(text), _FAST_KINDS.get(kind)
+    if fast is not None and wanted is not None and fast[3] == wanted[0]:
+        return fast[0] * (fast[1] / wanted[1]) / fast[2]
     target, label = KINDS[kind]
     q = _quantity(text)
     if q.dimensionless and kind != "frequency":
@@ -220,6 +304,12 @@ def _parse_amount_cached(text: str, kind: str) -> Amount:
     body = _PER_KG.sub("", text, count=1) if per_kg else text
     if kind == "concentration" and per_kg:
         raise UnitError(f"{text!r}: a concentration cannot be per kg")
+    fast = _fast(body)
+    if fast is not None:
+        for unit in ("mg", "IU"):
+            if fast[3] == tuple(a + b for a, b in zip(_dims(**{unit: 1}),
+                                                      _FAST_AMOUNT_REST[kind], strict=True)):
+                return Amount(fast[0] * fast[1] / fast[2], unit, per_kg)  # type: ignore[arg-type]
     q = _quantity(body)
     ureg = _registry()
     import pint

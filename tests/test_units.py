@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from pumpsim import units
 from pumpsim.errors import UnitError
 from pumpsim.units import Amount, format_quantity, parse, parse_amount
 
@@ -91,3 +92,50 @@ def test_international_units_never_convert_to_mass() -> None:
 def test_format_round_trips(kind: str) -> None:
     value = 0.123456789
     assert parse(format_quantity(value, kind), kind) == pytest.approx(value, rel=1e-9)
+
+
+# -- the fast path (no pint) must agree with pint on every unit it reads ---------------
+def _by_pint(text: str, target: str) -> float:
+    """The same text read by pint itself (the fast path's independent reference)."""
+    q = units._registry().Quantity(units._clean(text))
+    return float(q.to(units._registry()(target)).magnitude)
+
+
+_KIND_OF_BASE = {"s": "time", "mL": "volume", "mmHg": "pressure", "cm": "height"}
+
+
+@pytest.mark.parametrize("name", sorted(units._SIMPLE))
+def test_every_fast_unit_agrees_with_pint(name: str) -> None:
+    base = units._BASE[units._SIMPLE[name][1]]
+    text = f"3.7 {name}"
+    if base in ("mg", "IU"):  # amounts: as a dose, a dose rate and a concentration
+        target = "milligram" if base == "mg" else "IU"
+        assert parse_amount(text, "dose").value == pytest.approx(
+            _by_pint(text, target), rel=1e-14)  # fmt: skip
+        assert parse_amount(f"3.7 {name}/min", "dose_rate").value == pytest.approx(
+            _by_pint(f"3.7 {name}/min", f"{target} / second"), rel=1e-14)  # fmt: skip
+        assert parse_amount(f"3.7 {name}/dL", "concentration").value == pytest.approx(
+            _by_pint(f"3.7 {name}/dL", f"{target} / milliliter"), rel=1e-14)  # fmt: skip
+        return
+    kind = _KIND_OF_BASE[base]
+    assert units._fast(text) is not None
+    assert parse(text, kind) == pytest.approx(_by_pint(text, units.KINDS[kind][0]), rel=1e-14)
+    if base == "s":
+        assert parse(text, "age") == pytest.approx(_by_pint(text, "year"), rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("20 mL/h", "flow"), ("2.5 uL/mmHg", "compliance"), ("0.5 mmHg*s/mL", "resistance"),
+     ("154 lb", "weight"), ("70 kg", "weight"), ("1.7 m", "height"), ("6 mo", "age"),
+     ("1 mmHg/(mL/h)", "resistance"), ("40 kPa", "pressure"), ("21 degC", "temperature")],
+)  # fmt: skip
+def test_parse_agrees_with_pint_fast_or_not(text: str, kind: str) -> None:
+    assert parse(text, kind) == pytest.approx(_by_pint(text, units.KINDS[kind][0]), rel=1e-14)
+
+
+def test_fast_path_leaves_wrong_kinds_to_pint_errors() -> None:
+    with pytest.raises(UnitError, match="is not a flow"):
+        parse("20 mL", "flow")
+    with pytest.raises(UnitError, match="not a dose rate"):
+        parse_amount("5 mg", "dose_rate")

@@ -40,7 +40,6 @@ from typing import Any
 
 import numpy as np
 import simpy
-from scipy.optimize import brentq
 
 from pumpsim.engine.patient import PatientPK
 from pumpsim.engine.recorder import EventLog
@@ -280,4 +279,6 @@ class VitalsMonitor:
 
         if g(0.0) * g(dt) > 0:
             return float(grid[k])
+        from scipy.optimize import brentq
+
         return float(grid[k - 1]) + float(brentq(g, 0.0, dt, xtol=1e-6))

@@ -28,6 +28,7 @@ from pumpsim.engine.pumps import PatientOutlet, PumpRuntime, runtime_options
 from pumpsim.engine.recorder import EventLog
 from pumpsim.engine.result import Result, build_result
 from pumpsim.errors import NotSupportedError
+from pumpsim.pk.blas import one_blas_thread
 from pumpsim.pk.model import Absorption, Citation, Pathway
 from pumpsim.pk.registry import get_drug
 from pumpsim.pump.controller import (
@@ -295,15 +296,16 @@ class Simulation:
         self.log.write(0.0, "simulation", "start", scenario=self.scenario.name, seed=self.seed)
         for runtime in self.pumps.values():
             runtime.start()
-        self.env.run(until=self.duration)
-        self.patient.finish(self.duration)
-        for runtime in self.pumps.values():
-            runtime.finish()  # brings every tally to the end time
-        for manifold in self.manifolds.values():
-            manifold.finish()
-        self.faults.finish()
-        self.log.write(self.duration, "simulation", "end")
-        return build_result(self)
+        with one_blas_thread():  # small dense matrices: see pumpsim.pk.blas
+            self.env.run(until=self.duration)
+            self.patient.finish(self.duration)
+            for runtime in self.pumps.values():
+                runtime.finish()  # brings every tally to the end time
+            for manifold in self.manifolds.values():
+                manifold.finish()
+            self.faults.finish()
+            self.log.write(self.duration, "simulation", "end")
+            return build_result(self)
 
 
 def simulate(

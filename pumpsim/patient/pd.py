@@ -54,7 +54,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from pumpsim.pk.model import Citation
 
@@ -243,6 +242,8 @@ def first_order_lag(u: np.ndarray, dt: float, tau: float, y0: Any = None) -> np.
     c = tau * (1.0 - a) / dt
     b = [1.0 - c, c - a]
     zi = (np.asarray(y0, float) - b[0] * u[..., 0])[..., None]
+    from scipy.signal import lfilter
+
     y, _ = lfilter(b, [1.0, -a], u, axis=-1, zi=zi)
     return y
 

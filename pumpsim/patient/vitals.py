@@ -51,7 +51,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 
 from pumpsim.patient.pd import (
     Endpoint,
@@ -336,4 +335,6 @@ def first_crossing(
     ga, gb = one(a) - level, one(b) - level
     if ga * gb > 0:  # rounding at the bracket ends: keep the grid answer
         return b
+    from scipy.optimize import brentq
+
     return float(brentq(lambda s: one(s) - level, a, b, xtol=1e-6))

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from pumpsim.pk.model import IV, Absorption, Citation, LinearPK, Mammillary, ModelSpec, build_system
 from pumpsim.pk.solver import ExactSolver
@@ -274,6 +273,8 @@ class NonlinearSolver:
 
         def f(_t: float, y: np.ndarray) -> np.ndarray:
             return self.system.rhs(y.reshape(shape), w).reshape(-1)
+
+        from scipy.integrate import solve_ivp
 
         res = solve_ivp(f, (t0, t1), x0.reshape(-1), dense_output=True, **self._opts)
         if not res.success:

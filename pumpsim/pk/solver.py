@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import expm
+
+from pumpsim.pk.blas import single_threaded
 
 __all__ = ["ExactSolver", "powers_apply"]
 
@@ -88,6 +89,8 @@ class ExactSolver:
     def _phi(self, dt: float) -> np.ndarray:
         phi = self._cache.get(dt)
         if phi is None:
+            from scipy.linalg import expm
+
             phi = expm(self._M * dt)
             if len(self._cache) < 256:
                 self._cache[dt] = phi
@@ -188,6 +191,7 @@ class ExactSolver:
         sub._z, sub.t = pick(self._z).copy(), self.t
         return sub
 
+    @single_threaded
     def sample(
         self,
         grid: np.ndarray,
@@ -293,6 +297,7 @@ class ExactSolver:
             return b
         return float(brentq(f, a, b, xtol=1e-6))
 
+    @single_threaded
     def sample_modal(
         self, grid: np.ndarray, outputs: np.ndarray, dynamic: list[int], max_cond: float = 1e8
     ) -> np.ndarray:

@@ -28,8 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pumpsim.units import parse
-
 __all__ = [
     "LineSafety",
     "DEFAULT_OCCLUSION_LIMIT",
@@ -104,7 +102,7 @@ class LineSafety:
 #: GIP 1.2.3: delivered flow below this fraction of the setting ...
 UNDER_INFUSION_FRACTION = 0.90
 #: ... for this long [s] -> under-infusion alarm
-UNDER_INFUSION_DELAY = parse("15 min", "time")
+UNDER_INFUSION_DELAY = 15 * 60.0
 
 
 class UnderInfusionWatch:
