@@ -325,7 +325,7 @@ import sys, time, contextlib
 sys.path.insert(0, {here!r})
 if {off!r}:  # switch pumpsim's one-thread limit off: BLAS runs with its default threads
     import pumpsim.pk.blas as blas, pumpsim.engine.simulation as simulation
-    blas.one_blas_thread = simulation.one_blas_thread = contextlib.nullcontext
+    blas.one_blas_thread = contextlib.nullcontext
 import pumpsim
 from bench_all import morphine_population
 sc = pumpsim.load_scenario(morphine_population({n}))

@@ -41,8 +41,8 @@ class DrugChannel:
     _given_rates: dict[str, float] = field(default_factory=dict)
     routes_used: set[str] = field(default_factory=set)
 
-    def input_vector(self) -> np.ndarray:
-        w = np.zeros_like(self.solver.input)
+    def input_vector(self) -> np.ndarray | float:
+        w: np.ndarray | float = 0.0  # broadcast into the solver's input
         for route, rate in self.sources.values():
             w = w + rate * self.system.inputs[route]
         return w

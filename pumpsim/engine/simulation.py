@@ -20,6 +20,7 @@ import simpy
 
 from pumpsim.engine.clinician import ClinicianTeam
 from pumpsim.engine.faults import CatheterSite, Faults, tissue_routes
+from pumpsim.engine.hotpath import run_scope
 from pumpsim.engine.interlock import Interlock, PcaDemand
 from pumpsim.engine.manifold import ManifoldRuntime
 from pumpsim.engine.patient import PatientPK
@@ -28,7 +29,6 @@ from pumpsim.engine.pumps import PatientOutlet, PumpRuntime, runtime_options
 from pumpsim.engine.recorder import EventLog
 from pumpsim.engine.result import Result, build_result
 from pumpsim.errors import NotSupportedError
-from pumpsim.pk.blas import one_blas_thread
 from pumpsim.pk.model import Absorption, Citation, Pathway
 from pumpsim.pk.registry import get_drug
 from pumpsim.pump.controller import (
@@ -296,7 +296,7 @@ class Simulation:
         self.log.write(0.0, "simulation", "start", scenario=self.scenario.name, seed=self.seed)
         for runtime in self.pumps.values():
             runtime.start()
-        with one_blas_thread():  # small dense matrices: see pumpsim.pk.blas
+        with run_scope():  # one BLAS thread, pre-run objects frozen: engine/hotpath.py
             self.env.run(until=self.duration)
             self.patient.finish(self.duration)
             for runtime in self.pumps.values():

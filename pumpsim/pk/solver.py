@@ -135,7 +135,10 @@ class ExactSolver:
                 self._cache[dt] = phi
         return phi
 
-    def _apply(self, phi: np.ndarray, z: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _apply(phi: np.ndarray, z: np.ndarray) -> np.ndarray:
+        if z.ndim == 1:  # one patient: a plain matrix-vector product (the per-event case)
+            return phi @ z
         return np.einsum("...ij,...j->...i", phi, z)
 
     def advance(self, t: float) -> None:

@@ -208,6 +208,8 @@ def drug_amounts(comp: Composition, volume: float) -> dict[str, float]:
 
 def same_composition(a: Composition, b: Composition, rtol: float = 1e-9) -> bool:
     """Equal compositions (to ``rtol``), keys with zero values ignored."""
+    if a == b:  # the usual case, decided without a loop
+        return True
     keys = {k for k, v in a.items() if v} | {k for k, v in b.items() if v}
     return all(
         math.isclose(a.get(k, 0.0), b.get(k, 0.0), rel_tol=rtol, abs_tol=1e-15) for k in keys

@@ -19,6 +19,8 @@ Example (the published morphine regimen: 1 mg demand, 6-min lockout, 30 mg per
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass, field
 
 __all__ = ["PcaLedger"]
@@ -95,7 +97,9 @@ class PcaLedger:
         if self.window is None:
             return 0.0
         start = t - self.window
-        doses = sum(v for s, v in self.doses if s > start + _EPS_T)
+        # doses are recorded in time order: the window's are a tail, found by bisection
+        first = bisect.bisect_right(self.doses, (start + _EPS_T, math.inf))
+        doses = sum(v for _, v in self.doses[first:])
         return doses + self.background_volume(start, t)
 
     def would_exceed(self, t: float, volume: float | None = None) -> bool:
@@ -121,5 +125,5 @@ class PcaLedger:
         None when no dose is in the window."""
         if self.window is None:
             return None
-        inside = [s for s, _ in self.doses if s > t - self.window + _EPS_T]
-        return min(inside) + self.window if inside else None
+        first = bisect.bisect_right(self.doses, (t - self.window + _EPS_T, math.inf))
+        return self.doses[first][0] + self.window if first < len(self.doses) else None
