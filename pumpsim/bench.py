@@ -191,7 +191,7 @@ def trumpet_test(
     mechanism: Mapping[str, Any] | None = None,
     controller: Callable[..., Any] | None = None,
 ) -> TrumpetBench:
-    """Start-up graph and trumpet curve of a simulated pump (REFERENCES.md §2).
+    """Start-up graph and trumpet curve of a simulated pump (docs/references.md [IEC60601-2-24]).
 
     Runs ``pump`` at ``rate_ml_h`` [mL/h] for the profile's test period (120 min
     standard), reads the balance every S (0.5 min) — ``balance`` resolution and
@@ -248,7 +248,7 @@ class OcclusionBench:
 
     @property
     def predicted_s(self) -> float:
-        """``C·(P_alarm − P0)/Q`` (REFERENCES.md §3)."""
+        """``C·(P_alarm − P0)/Q`` (docs/references.md [Snijder2015])."""
         return predicted_alarm_time(
             self.compliance_ml_per_mmhg, self.threshold_mmhg, self.baseline_mmhg, self.rate_ml_h
         )

@@ -43,7 +43,7 @@ KEY_EVENTS: dict[str, tuple[str, dict, float, float]] = {
     "icu_multi_pump_manifold.yaml": ("alarm", {"alarm": "occlusion"}, 4086.43, 5.0),
     "infiltration_peripheral_iv.yaml": ("infiltration", {"route": "tissue_A"}, 3600.0, 1e-6),
     "line_disconnection.yaml": ("disconnection", {"site": "A"}, 1200.0, 1e-6),
-    # C·(P_alarm − P0)/Q after the unpurged syringe's start-up slack (REFERENCES.md §3)
+    # C·(P_alarm − P0)/Q after the unpurged syringe's start-up slack (docs/references.md [Neff2001])
     "occlusion_syringe.yaml": ("alarm", {"alarm": "occlusion"}, 7524.81, 5.0),
     "opioid_respiratory_depression.yaml": ("alarm", {"alarm": "rr_low"}, 1236.35, 5.0),
     "pca_basal_clinician.yaml": ("pca_request", {"accepted": False, "reason": "lockout"},
