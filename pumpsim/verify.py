@@ -1,7 +1,8 @@
 """``pumpsim verify``: run the conformance suite with a controller and report each requirement.
 
 The suite (``pumpsim/data/conformance/``) is a set of scenarios designed to
-exercise every testable requirement of docs/references.md [GIP2009] [OPCA2020] [CRISYS2013]; ``suite.yaml`` says
+exercise every testable requirement of docs/references.md [GIP2009] [OPCA2020]
+[CRISYS2013]; ``suite.yaml`` says
 which scenario is meant for which requirement. Every scenario runs with the
 controller under test and every oracle of :mod:`pumpsim.analysis.requirements`
 judges every run. A requirement fails when any run fails it, passes when at
@@ -112,7 +113,8 @@ class Report:
         lines = [
             f"# Conformance report: `{self.controller}`",
             "",
-            f"pumpsim {__version__}. Requirements: docs/references.md [GIP2009] [OPCA2020] [CRISYS2013] (GIP v1.0 2009, OPCA "
+            f"pumpsim {__version__}. Requirements: docs/references.md [GIP2009] [OPCA2020] "
+            "[CRISYS2013] (GIP v1.0 2009, OPCA "
             "v1.0.0 2020, CRISYS 2013).",
             "",
             f"**{s['pass']} pass, {s['fail']} fail, {s['not exercised']} not exercised** "

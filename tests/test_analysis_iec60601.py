@@ -127,7 +127,8 @@ def test_rotary_ambulatory_pump_trumpet_by_hand(
 
 
 def test_rotary_pump_is_flat_in_the_ambulatory_profile() -> None:
-    # Ambulatory profile (docs/references.md [IEC60601-2-24] [R]): S = 15 min holds exactly five 3-min
+    # Ambulatory profile (docs/references.md [IEC60601-2-24] [R]): S = 15 min holds exactly five
+    # 3-min
     # shots, so every Q_i = 5 x 0.05 mL / 0.25 h = 1 mL/h and the trumpet is flat.
     # m for P = 930 min over T2 = 1440 min: (1440 − 930)/15 + 1 = 35.
     profile = PROFILES["ambulatory"]

@@ -64,7 +64,8 @@ def test_routes_same_dose_same_exposure_where_f_is_one() -> None:
     table = comp.table().set_index("route")
     auc = table["AUC [ng/mL*h]"]
     assert (abs(auc / auc["iv"] - 1) < 0.02).all()
-    # order of peaks: IV > IO > epidural, SC > IM (docs/references.md [StuartHarris2000] [Stanski1978] [Nordberg1984] [VonHoff2008])
+    # order of peaks: IV > IO > epidural, SC > IM (docs/references.md [StuartHarris2000]
+    # [Stanski1978] [Nordberg1984] [VonHoff2008])
     cmax = table["Cmax [ng/mL]"]
     assert cmax["iv"] > cmax["io"] > max(cmax["sc"], cmax["epidural"]) > cmax["im"]
 

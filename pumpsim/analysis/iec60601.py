@@ -50,7 +50,8 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Density of the test water [g/mL] used in the flow formula (docs/references.md [IEC60601-2-24] [V]).
+#: Density of the test water [g/mL] used in the flow formula
+#: (docs/references.md [IEC60601-2-24] [V]).
 WATER_DENSITY_G_PER_ML = 0.998
 
 #: Intermediate test rates [mL/h] by pump type (docs/references.md [IEC60601-2-24] [R]); also test

@@ -106,7 +106,8 @@ def release_bolus(compliance: float, pressure: float, equilibrium: float = 0.0) 
 def transport_delay(dead_volume: float, flow: float) -> float:
     """Plug-flow delay [s] for a change to cross ``dead_volume`` [mL] at ``flow`` [mL/s].
 
-    Lovich et al. 2005/2013 (docs/references.md [Lovich2005] [Lovich2013] [D]): 1 mL at 3 mL/h drug alone is
+    Lovich et al. 2005/2013 (docs/references.md [Lovich2005] [Lovich2013] [D]): 1 mL at
+    3 mL/h drug alone is
     20 min; with a 10 mL/h carrier the total flow is 13 mL/h, so 4.6 min.
     """
     if dead_volume <= 0:
