@@ -185,8 +185,28 @@ def verify(
     folder: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Run the conformance suite with ``controller`` (a ``"module:Class"`` spec, a factory
-    taking a :class:`~pumpsim.pump.controller.PumpConfig`, or None for the reference)."""
+    """Run the conformance suite with a controller and report the requirements it keeps.
+
+    Parameters
+    ----------
+    controller : str, callable or None
+        A ``"module:Class"`` spec, a factory taking a
+        :class:`~pumpsim.pump.controller.PumpConfig`, or None for the reference.
+    folder : path, optional
+        A suite folder with ``suite.yaml`` (default: pumpsim's own).
+    progress : callable, optional
+        Called with each scenario's file name before it runs.
+
+    Returns
+    -------
+    Report
+        Per scenario, the verdict (pass, fail with time and evidence, not
+        exercised) of every requirement; ``to_markdown()`` is the printable report.
+
+    References
+    ----------
+    docs/references.md [GIP2009] [OPCA2020] [CRISYS2013].
+    """
     from pumpsim.engine.simulation import simulate
     from pumpsim.errors import NotSupportedError
     from pumpsim.pump.controller import load_controller
