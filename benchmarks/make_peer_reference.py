@@ -230,7 +230,8 @@ def _provenance(
 
     lines += ["", "## Known peer defects per case", ""]
     lines.append(
-        "From shared/REFERENCES.md and from reading the peer sources; where peers "
+        "From docs/references.md ([PAS] [PyTCI] [opentiva]) and from reading the peer sources; "
+        "where peers "
         "disagree, the published paper decides, not a majority of peers."
     )
     for name, case in cases.items():

@@ -82,7 +82,7 @@ _OPENTIVA_CE = (
 )
 
 #: Known deviations of each peer from the published model, keyed by (peer, model).
-#: Sources: shared/REFERENCES.md "Peer implementations and their known defects",
+#: Sources: docs/references.md "Peer implementations" ([PAS] [PyTCI] [opentiva]),
 #: plus what was seen when reading the installed peer sources to learn their APIs.
 KNOWN_DEFECTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("pas", "schnider"): (),
@@ -177,7 +177,7 @@ def _is_male(patient: Mapping[str, Any]) -> bool:
 def _james_lbm(weight_kg: float, height_cm: float, male: bool) -> float:
     """Lean body mass [kg] by James (1976), as used by Schnider and Minto.
 
-    Male 1.1*WT - 128*(WT/HT)^2; female 1.07*WT - 148*(WT/HT)^2 (REFERENCES.md
+    Male 1.1*WT - 128*(WT/HT)^2; female 1.07*WT - 148*(WT/HT)^2 (docs/references.md [James1976]
     section 1). Needed because PAS's CompartmentModel takes LBM as an argument.
     """
     ratio = weight_kg / height_cm

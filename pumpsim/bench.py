@@ -191,12 +191,41 @@ def trumpet_test(
     mechanism: Mapping[str, Any] | None = None,
     controller: Callable[..., Any] | None = None,
 ) -> TrumpetBench:
-    """Start-up graph and trumpet curve of a simulated pump (REFERENCES.md §2).
+    """Start-up graph and trumpet curve of a simulated pump (docs/references.md [IEC60601-2-24]).
 
     Runs ``pump`` at ``rate_ml_h`` [mL/h] for the profile's test period (120 min
     standard), reads the balance every S (0.5 min) — ``balance`` resolution and
     noise seeded by ``seed`` — and applies :func:`~pumpsim.analysis.iec60601.startup_graph`
     and :func:`~pumpsim.analysis.iec60601.trumpet_curve`.
+
+    Parameters
+    ----------
+    pump : {"ideal", "syringe", "volumetric", "elastomeric"}
+    rate_ml_h : float
+        Set rate [mL/h].
+    syringe_ml : float or None
+        Syringe size [mL] (syringe pumps).
+    purge : bool
+        Purge the syringe first (removes most start-up delay, [Neff2001]).
+    balance : Balance
+        Resolution and noise [g] of the simulated balance, density [g/mL].
+    seed : int
+        Seed of the balance noise.
+    profile : {"standard", "ambulatory"}
+    line, mechanism : mapping, optional
+        Scenario ``line:`` and ``mechanism:`` settings (quantities with units).
+    controller : callable, optional
+        Controller factory (default: a bench firmware that runs at the rate).
+
+    Returns
+    -------
+    TrumpetBench
+        The balance log (time [s], mass [g]), start-up graph, trumpet curve
+        (Ep(max), Ep(min) [%] per window P [min], mean error A [%]).
+
+    References
+    ----------
+    docs/references.md [IEC60601-2-24] (clause 201.12.1), [Neff2001].
     """
     from pumpsim.engine.simulation import simulate
 
@@ -248,7 +277,7 @@ class OcclusionBench:
 
     @property
     def predicted_s(self) -> float:
-        """``C·(P_alarm − P0)/Q`` (REFERENCES.md §3)."""
+        """``C·(P_alarm − P0)/Q`` (docs/references.md [Snijder2015])."""
         return predicted_alarm_time(
             self.compliance_ml_per_mmhg, self.threshold_mmhg, self.baseline_mmhg, self.rate_ml_h
         )
@@ -295,6 +324,34 @@ def occlusion_test(
     ``threshold_mmhg``, the occlusion is released ``release_after_s`` later and
     everything leaving the tip in the next 10 min is the bolus (the pump is
     stopped). Two runs: one to find the alarm, one with the release scheduled.
+
+    Parameters
+    ----------
+    pump : {"ideal", "syringe", "volumetric", "elastomeric"}
+    rate_ml_h : float
+        Set rate [mL/h].
+    threshold_mmhg : float
+        Occlusion alarm limit [mmHg].
+    syringe_ml : float or None
+        Syringe size [mL].
+    purge, back_off : bool
+        Purge before the test; relieve the pressure at the alarm.
+    line, mechanism : mapping, optional
+        Scenario ``line:`` and ``mechanism:`` settings (quantities with units).
+    occlude_at_s, release_after_s : float
+        When to occlude [s] and how long after the alarm to release [s].
+    controller : callable, optional
+        Controller factory (default: the bench firmware).
+
+    Returns
+    -------
+    OcclusionBench
+        Time to alarm [s], bolus [mL], the closed-form predictions
+        ``C·(P_alarm − P0)/Q`` [s] and ``C·ΔP`` [mL], and the time series.
+
+    References
+    ----------
+    docs/references.md [IEC60601-2-24] (201.12.4.4), [Snijder2015], [Donmez2005], [ECRI].
     """
     from pumpsim.engine.simulation import simulate
     from pumpsim.units import parse

@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a scenario file; exit 1 with its problems")
     val.add_argument("scenario", type=Path)
 
+    sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
+
     mdl = sub.add_parser("models", help="list the PK models, their routes and citations")
     mdl.add_argument("--drug", default=None, help="only this drug's models")
     _add_bench_parser(sub)
@@ -330,6 +332,14 @@ def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
     console.print(f"wrote {out}/")
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    """``pumpsim schema``: the scenario JSON Schema on stdout."""
+    from pumpsim.scenario.json_schema import scenario_json_schema_text
+
+    sys.stdout.write(scenario_json_schema_text())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -338,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
                 "verify": _cmd_verify,
-                "models": _cmd_models, "bench": _cmd_bench}  # fmt: skip
+                "models": _cmd_models, "bench": _cmd_bench, "schema": _cmd_schema}  # fmt: skip
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

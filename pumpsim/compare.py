@@ -184,8 +184,30 @@ def run_comparison(
 ) -> Comparison:
     """Run the arms of a scenario (default: every variant) with the same seed.
 
+    Parameters
+    ----------
+    source : path, mapping
+        A scenario that declares ``variants:``.
+    seed : int, optional
+        One seed for every arm, so arms differ only by their variant.
+    arms : sequence of str, optional
+        Variant names to run (default: all).
+
+    Returns
+    -------
+    Comparison
+        One :class:`~pumpsim.engine.result.Result` per arm; ``table()`` gives
+        Cmax [plasma unit], Tmax [min], AUC [plasma unit·h] per arm.
+
+    Notes
+    -----
     The unmodified scenario runs as arm ``base`` unless one of its variants
     is empty (``{}``), which then names the base arm.
+
+    References
+    ----------
+    Route data behind each arm: docs/references.md, the keys the model cites
+    (``pumpsim models``).
     """
     raw, label = _raw(source)
     names = list(arms) if arms is not None else variant_names(raw)
@@ -216,11 +238,40 @@ def compare_routes(
 ) -> Comparison:
     """The same ``dose`` of ``drug`` by each route, one arm per route.
 
-    ``routes`` defaults to every route the drug's model has published data
-    for. ``patient`` defaults to a 40-year-old, 70 kg, 170 cm man. ``over``
-    (e.g. ``"1 min"``) gives each dose at a constant rate over that time;
-    without it each dose is an instantaneous push, whose IV peak is the
-    model's dose/V1 at time zero.
+    Parameters
+    ----------
+    drug : str
+        A drug the library knows (``pumpsim models``).
+    dose : str
+        With its unit, e.g. ``"10 mg"`` or ``"0.1 mg/kg"``.
+    routes : sequence of str, optional
+        Among ``iv``, ``sc``, ``im``, ``io``, ``epidural``; default every route
+        the drug's model has published data for.
+    patient : mapping, optional
+        Scenario ``patient:`` block; default a 40-year-old, 70 kg, 170 cm man.
+    duration, interval : str
+        Simulated time and output interval, with units (default ``"4 h"``, ``"30 s"``).
+    salt : str, optional
+        The dose is of this salt (e.g. ``"sulfate"``: 10 mg morphine sulfate is
+        7.52 mg base, docs/references.md [MorphineSalt]).
+    pk_model : str, optional
+        A model key (default: the drug's default model).
+    seed : int, optional
+    over : str, optional
+        Give each dose at a constant rate over this time (e.g. ``"1 min"``);
+        without it each dose is an instantaneous push, whose IV peak is the
+        model's dose/V1 at time zero.
+
+    Returns
+    -------
+    Comparison
+        ``table()`` (F, Cmax, Tmax [min], AUC, time above a threshold [min]) and
+        ``figure()``.
+
+    References
+    ----------
+    Morphine routes: docs/references.md [Sarton2000] [StuartHarris2000]
+    [Stanski1978] [Nordberg1984] [VonHoff2008]; other drugs: the keys their model cites.
     """
     spec = get_model(drug, pk_model)
     get_drug(drug)

@@ -3,7 +3,7 @@
 A user writes every quantity as a string with its unit ("2 mL/h",
 "0.1 mcg/kg/min", "30 min", "70 kg"); :func:`parse` turns it into a plain
 float in pumpsim's canonical unit for that kind of quantity, and everything
-inside works with floats. Canonical units (see DESIGN.md):
+inside works with floats. Canonical units (see docs/design.md):
 
 ============  =====================  ==================================
 kind          canonical unit         examples a user may write

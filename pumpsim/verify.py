@@ -1,7 +1,8 @@
 """``pumpsim verify``: run the conformance suite with a controller and report each requirement.
 
 The suite (``pumpsim/data/conformance/``) is a set of scenarios designed to
-exercise every testable requirement of REFERENCES.md §5; ``suite.yaml`` says
+exercise every testable requirement of docs/references.md [GIP2009] [OPCA2020]
+[CRISYS2013]; ``suite.yaml`` says
 which scenario is meant for which requirement. Every scenario runs with the
 controller under test and every oracle of :mod:`pumpsim.analysis.requirements`
 judges every run. A requirement fails when any run fails it, passes when at
@@ -112,7 +113,8 @@ class Report:
         lines = [
             f"# Conformance report: `{self.controller}`",
             "",
-            f"pumpsim {__version__}. Requirements: REFERENCES.md §5 (GIP v1.0 2009, OPCA "
+            f"pumpsim {__version__}. Requirements: docs/references.md [GIP2009] [OPCA2020] "
+            "[CRISYS2013] (GIP v1.0 2009, OPCA "
             "v1.0.0 2020, CRISYS 2013).",
             "",
             f"**{s['pass']} pass, {s['fail']} fail, {s['not exercised']} not exercised** "
@@ -183,8 +185,28 @@ def verify(
     folder: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Run the conformance suite with ``controller`` (a ``"module:Class"`` spec, a factory
-    taking a :class:`~pumpsim.pump.controller.PumpConfig`, or None for the reference)."""
+    """Run the conformance suite with a controller and report the requirements it keeps.
+
+    Parameters
+    ----------
+    controller : str, callable or None
+        A ``"module:Class"`` spec, a factory taking a
+        :class:`~pumpsim.pump.controller.PumpConfig`, or None for the reference.
+    folder : path, optional
+        A suite folder with ``suite.yaml`` (default: pumpsim's own).
+    progress : callable, optional
+        Called with each scenario's file name before it runs.
+
+    Returns
+    -------
+    Report
+        Per scenario, the verdict (pass, fail with time and evidence, not
+        exercised) of every requirement; ``to_markdown()`` is the printable report.
+
+    References
+    ----------
+    docs/references.md [GIP2009] [OPCA2020] [CRISYS2013].
+    """
     from pumpsim.engine.simulation import simulate
     from pumpsim.errors import NotSupportedError
     from pumpsim.pump.controller import load_controller

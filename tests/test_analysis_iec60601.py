@@ -1,6 +1,6 @@
 """IEC 60601-2-24 start-up graph and trumpet curve (pumpsim.analysis.iec60601).
 
-Expected numbers come from the formulas in REFERENCES.md §2 (IEC 60601-2-24:2012
+Expected numbers come from the formulas of docs/references.md [IEC60601-2-24] (IEC 60601-2-24:2012
 clause 201.12.1, exact text recalled [R]) applied by hand to series built here, so
 each test is an independent check of the implementation, not a regression snapshot.
 """
@@ -23,8 +23,8 @@ from pumpsim.analysis.iec60601 import (
     trumpet_curve,
 )
 
-D = 0.998  # test-water density [g/mL], REFERENCES.md §2
-STANDARD_WINDOWS = (2.0, 5.0, 11.0, 19.0, 31.0)  # P [min], REFERENCES.md §2
+D = 0.998  # test-water density [g/mL], docs/references.md [IEC60601-2-24]
+STANDARD_WINDOWS = (2.0, 5.0, 11.0, 19.0, 31.0)  # P [min], docs/references.md [IEC60601-2-24]
 
 
 def ideal_mass(rate_ml_h: float, minutes: float = 120.0, s_min: float = 0.5) -> np.ndarray:
@@ -36,7 +36,7 @@ def ideal_mass(rate_ml_h: float, minutes: float = 120.0, s_min: float = 0.5) -> 
 def rotary_pump_mass() -> np.ndarray:
     """Balance log of a rotary ambulatory pump: one 50 uL shot every 3 min (1 mL/h).
 
-    REFERENCES.md §3: 50 uL per revolution gives one shot every 3 min at 1 mL/h
+    docs/references.md [Snijder2015]: 50 uL per revolution gives one shot every 3 min at 1 mL/h
     (50 uL / 3 min = 1000 uL / 60 min). Sampled every S = 0.5 min for 120 min, the
     shot lands just before every 6th sample (t = 3, 6, 9, ... min), so after sample
     i the balance holds floor(i/6) shots of 0.05 mL x 0.998 g/mL = 0.0499 g:
@@ -53,7 +53,7 @@ def test_flow_formula_by_hand() -> None:
 
 
 def test_constant_ideal_flow_gives_flat_trumpet() -> None:
-    # A perfect 25 mL/h pump (intermediate volumetric rate, REFERENCES.md §2):
+    # A perfect 25 mL/h pump (intermediate volumetric rate, docs/references.md [IEC60601-2-24]):
     # every Q_i = r, so every percentage error is 0, hence A = 0 and all Ep = 0.
     graph = startup_graph(ideal_mass(25.0))
     np.testing.assert_allclose(graph.flow_ml_h, 25.0, rtol=1e-12)
@@ -66,7 +66,7 @@ def test_constant_ideal_flow_gives_flat_trumpet() -> None:
 
 def test_analysis_period_is_exactly_the_second_hour() -> None:
     # A syringe pump with a 60-min start-up delay (within Neff 2001's 6.75–57+ min,
-    # REFERENCES.md §3): no flow for samples 1..120 (0–60 min), then exactly r. The
+    # docs/references.md [Neff2001]): no flow for samples 1..120 (0–60 min), then exactly r. The
     # analysis period (60, 120] min is samples 121..240 only, so A = 0 and the trumpet
     # is flat; taking even one sample of the first hour would give Ep(min) = −25 % at
     # P = 2 min (one zero among 4 samples).
@@ -80,7 +80,7 @@ def test_analysis_period_is_exactly_the_second_hour() -> None:
 
 
 def test_window_counts_n_and_m() -> None:
-    # n = P/S and m = (T2 − P)/S + 1 (REFERENCES.md §2) with S = 0.5, T2 = 60 min:
+    # n = P/S and m = (T2 − P)/S + 1 (docs/references.md [IEC60601-2-24]) with S = 0.5, T2 = 60 min:
     # P = 2 → n = 4, m = 58/0.5 + 1 = 117; P = 5 → 10, 111; P = 11 → 22, 99;
     # P = 19 → 38, 83; P = 31 → 62, 59.
     result = trumpet_curve(np.full(240, 5.0), 5.0)
@@ -127,7 +127,8 @@ def test_rotary_ambulatory_pump_trumpet_by_hand(
 
 
 def test_rotary_pump_is_flat_in_the_ambulatory_profile() -> None:
-    # Ambulatory profile (REFERENCES.md §2 [R]): S = 15 min holds exactly five 3-min
+    # Ambulatory profile (docs/references.md [IEC60601-2-24] [R]): S = 15 min holds exactly five
+    # 3-min
     # shots, so every Q_i = 5 x 0.05 mL / 0.25 h = 1 mL/h and the trumpet is flat.
     # m for P = 930 min over T2 = 1440 min: (1440 − 930)/15 + 1 = 35.
     profile = PROFILES["ambulatory"]

@@ -1,6 +1,7 @@
 """Safety requirements as oracles: each can pass, each can fail, and says why.
 
-Requirement IDs and texts: REFERENCES.md §5 (GIP v1.0 2009, OPCA v1.0.0 2020,
+Requirement IDs and texts: docs/references.md [GIP2009] [OPCA2020] [CRISYS2013] (GIP v1.0 2009,
+OPCA v1.0.0 2020,
 CRISYS 2013). Each fault below is the reference controller with one seeded bug;
 the oracle of the requirement that bug breaks must fail, with the time and the
 evidence, and the oracles of the other requirements must not.

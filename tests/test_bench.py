@@ -1,6 +1,6 @@
 """The simulated test bench (pumpsim.bench), its figures and its command.
 
-Trumpet expectations are the IEC 60601-2-24 formulas (REFERENCES.md §2) applied
+Trumpet expectations are the IEC 60601-2-24 formulas (docs/references.md [IEC60601-2-24]) applied
 by hand: a perfect pump has every Q_i = r, hence A = 0 and every Ep = 0; a
 rotary pump shooting 50 uL every 3 min at 1 mL/h puts a 6 mL/h sample (+500 %)
 in every sixth 0.5-min interval and 0 mL/h (−100 %) in the others, so a window of

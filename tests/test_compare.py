@@ -64,7 +64,8 @@ def test_routes_same_dose_same_exposure_where_f_is_one() -> None:
     table = comp.table().set_index("route")
     auc = table["AUC [ng/mL*h]"]
     assert (abs(auc / auc["iv"] - 1) < 0.02).all()
-    # order of peaks: IV > IO > epidural, SC > IM (REFERENCES.md §1 observations)
+    # order of peaks: IV > IO > epidural, SC > IM (docs/references.md [StuartHarris2000]
+    # [Stanski1978] [Nordberg1984] [VonHoff2008])
     cmax = table["Cmax [ng/mL]"]
     assert cmax["iv"] > cmax["io"] > max(cmax["sc"], cmax["epidural"]) > cmax["im"]
 
@@ -87,7 +88,7 @@ def test_routes_given_over_a_minute() -> None:
 
 
 def test_salt_converts_to_base() -> None:
-    """10 mg morphine sulfate pentahydrate = 7.52 mg base (REFERENCES.md §1)."""
+    """10 mg morphine sulfate pentahydrate = 7.52 mg base (docs/references.md [MorphineSalt])."""
     sc = {"duration": "1 h", "patient": BASE["patient"],
           "events": [{"at": "0 s", "type": "bolus", "drug": "morphine", "salt": "sulfate",
                       "dose": "10 mg"}]}  # fmt: skip

@@ -33,7 +33,7 @@ def test_vtbi_stops_the_pump_at_the_exact_time() -> None:
 
 
 def test_dose_rate_conversion_reference_example() -> None:
-    """REFERENCES.md §4: 40 mcg/mL, 0.1 mcg/kg/min, 60 kg -> 9 mL/h."""
+    """docs/references.md [DoseRate]: 40 mcg/mL, 0.1 mcg/kg/min, 60 kg -> 9 mL/h."""
     sc = one_pump([{"dose_rate": "0.1 mcg/kg/min"}], drug="remifentanil",
                   concentration="40 mcg/mL")  # fmt: skip
     sc["patient"] = dict(PATIENT, weight="60 kg")

@@ -1,6 +1,7 @@
 """Pump mechanisms and lines inside the engine: events at the computed times, mass balance.
 
-Expected times come from the closed forms of REFERENCES.md §3 evaluated by hand
+Expected times come from the closed forms of docs/references.md [Snijder2015] [Lovich2005]
+evaluated by hand
 (t = C·(P_alarm − P0)/Q, bolus C·ΔP, plug-flow delay V/Q, Lovich's carrier
 case); the engine computes each crossing as an event, so they agree to
 floating-point rounding — the 1 % the issue allows is far more than needed.

@@ -1,6 +1,6 @@
 """Every drug and route against the published observations it stands on.
 
-Each expected number carries its source (REFERENCES.md §1 unless named) and a
+Each expected number carries its source (docs/references.md, key named at each test) and a
 tolerance the source justifies: a study's SD for a between-subject spread, its
 SEM for a mean, a rounding step for a rounded figure. Where the model does not
 reproduce an observation the test is ``xfail(strict=True)`` with the numbers in
@@ -65,7 +65,8 @@ def peak(system: LinearPK, route: str, dose: float, minutes: float = 240.0, step
 
 
 def test_drug_table_units_and_salts() -> None:
-    """Morphine: 1 mg sulfate (pentahydrate) = 0.752 mg base (REFERENCES.md); the
+    """Morphine: 1 mg sulfate (pentahydrate) = 0.752 mg base (docs/references.md [MorphineSalt]);
+    the
     hydrochloride trihydrate 285.34/375.85 = 0.759 (≈ 0.76). Rounding step 0.0005."""
     assert SULFATE == pytest.approx(0.752, abs=5e-4)
     assert DRUGS["morphine"].salts["hydrochloride"] == pytest.approx(0.759, abs=5e-4)
@@ -167,7 +168,8 @@ def test_morphine_im_peak_stanski() -> None:
 
 
 def test_published_absorption_half_lives_overpredict_peaks() -> None:
-    """REFERENCES.md caution [D]: with Lötsch disposition the published absorption
+    """docs/references.md [Lotsch2002] [StuartHarris2000] [Stanski1978], derived [D]: with Lötsch
+    disposition the published absorption
     half-lives (SC 0.08 h, IM 7.7 min) over-predict the observed peaks 1.7–2.5×
     (SC vs 74.8 ng/mL; IM vs the middle of 51–62). Why lotsch2002 uses fitted ka."""
     published = system_for("morphine", "lotsch2002_published_absorption")
@@ -457,7 +459,8 @@ def test_ceftriaxone_im_matches_label_table() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "tmax 1.3-1.9 h (REFERENCES.md) is not reproduced: the ka fitted to the label's 1 g IM "
+    "tmax 1.3-1.9 h (docs/references.md [CeftriaxoneLabel]) is not reproduced: the ka fitted "
+    "to the label's 1 g IM "
     "table gives 2.4 h, which that table (peak sample at 2 h) supports"))  # fmt: skip
 def test_ceftriaxone_im_tmax_references() -> None:
     grid, c = ceftriaxone([("bolus", 0.0, "im", 1000.0)])

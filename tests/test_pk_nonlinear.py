@@ -1,6 +1,6 @@
 """Heparin's saturable elimination and the NonlinearSolver (pumpsim.pk.nonlinear).
 
-Expected numbers: the ACCP half-lives (Garcia 2012, REFERENCES.md §1 [V]), the
+Expected numbers: the ACCP half-lives (docs/references.md [Garcia2012] [V]), the
 Michaelis–Menten limits worked out by hand from the model's own parameters, and
 independent integrations with scipy's solve_ivp (a different method, LSODA).
 """

@@ -1,6 +1,7 @@
 """Alarms: the table as data, arbitration, silence and re-activation, escalation.
 
-Sources: REFERENCES.md §5 — CRISYS 60-64 (simultaneous alarms: highest priority
+Sources: docs/references.md [CRISYS2013] [GIP2009] [OPCA2020] — CRISYS 60-64 (simultaneous alarms:
+highest priority
 wins, equal priority the most restrictive action), GIP 3.2.1 (silenced alarms
 re-activate; GIP 2 min, OPCA 10 min, CRISYS 30 min), OPCA R6.5.0(18) (the same
 alert-stop-start 3 times in 10 min escalates); "Alarm priorities" (occlusion,
@@ -81,7 +82,8 @@ def test_action_order_is_least_to_most_restrictive() -> None:
 
 
 def test_table_is_data_with_the_published_priorities() -> None:
-    """REFERENCES.md §5: occlusion, air, door, free flow, empty, battery empty are high and
+    """docs/references.md [IEC60601-1-8] [PumpManuals]: occlusion, air, door, free flow, empty,
+    battery empty are high and
     stop; near empty and VTBI complete are medium/low."""
     table = default_alarm_table()
     for kind in ("occlusion", "air_in_line", "door_open", "free_flow", "reservoir_empty",

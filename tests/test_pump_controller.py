@@ -1,6 +1,7 @@
 """The reference controller (programs, PCA, boluses, KVO) and the plug-in interface.
 
-Figures: REFERENCES.md §4 — dose-rate conversion (40 mcg/mL, 0.1 mcg/kg/min,
+Figures: docs/references.md [DoseRate] [PCAAdult] [PumpManuals] — dose-rate conversion (40 mcg/mL,
+0.1 mcg/kg/min,
 60 kg -> 9 mL/h); PCA morphine for opioid-naive adults (demand 0.5-2 mg,
 lockout 5-10 min, 4-h limit 30 mg); KVO never above the running rate. §5 —
 GIP 1.4.3 (bolus on top of the basal, capped at the maximum), GIP 1.4.4 (a
@@ -64,7 +65,8 @@ def pca_run():
 
 
 def test_pca_30_mg_by_180_min_then_refused_until_240(pca_run) -> None:
-    """1 mg demand, 6-min lockout, 30 mg per 4 h, a press every minute (REFERENCES.md §4):
+    """1 mg demand, 6-min lockout, 30 mg per 4 h, a press every minute (docs/references.md
+    [PCAAdult]):
     doses at 0, 6, ..., 174 min give 30 mg by 180 min; every request is refused until the
     first dose leaves the window at 240 min."""
     res = pca_run
@@ -110,7 +112,8 @@ def test_pca_verdicts_of_the_run(pca_run) -> None:
 
 # -- conversion, KVO, boluses --------------------------------------------------------------
 def test_dose_rate_conversion_reference_example() -> None:
-    """REFERENCES.md §4: 40 mcg/mL, 0.1 mcg/kg/min, 60 kg -> 9 mL/h (here as a PCA basal)."""
+    """docs/references.md [DoseRate]: 40 mcg/mL, 0.1 mcg/kg/min, 60 kg -> 9 mL/h (here as a PCA
+    basal)."""
     assert dose_rate_to_flow(0.1e-3 / 60, 60.0, 40e-3) * 3600 == pytest.approx(9.0, rel=1e-12)
     sc = scenario([pump([{"mode": "pca", "demand_dose": "20 mcg", "lockout": "5 min",
                           "basal": "0.1 mcg/kg/min"}],
@@ -122,7 +125,7 @@ def test_dose_rate_conversion_reference_example() -> None:
 @settings(max_examples=15, deadline=None)
 @given(rate=st.floats(0.1, 500.0), kvo=st.floats(0.1, 20.0))
 def test_kvo_never_above_the_running_rate(rate: float, kvo: float) -> None:
-    """REFERENCES.md §4: KVO 0.1-20 mL/h, never above the running rate."""
+    """docs/references.md [PumpManuals]: KVO 0.1-20 mL/h, never above the running rate."""
     sc = scenario([pump([{"rate": f"{rate} mL/h", "vtbi": f"{rate / 60} mL"}],
                         settings={"vtbi_end": "kvo", "kvo_rate": f"{kvo} mL/h"})],
                   duration="30 min")  # fmt: skip

@@ -1,6 +1,6 @@
 """Drug library (DERS): limits as data, soft limits need confirmation, hard limits refuse.
 
-Sources: REFERENCES.md §4 (lower hard / lower soft / upper soft / upper hard
+Sources: docs/references.md [DERS] (lower hard / lower soft / upper soft / upper hard
 limits per drug and care area; soft needs an acknowledged override, hard
 blocks, every breach logged; PCA morphine 0.5-2 mg, 5-10 min, 30 mg / 4 h) and
 §5 (GIP 6.1.3 / 6.1.4). Heparin 18 U/kg/h (Raschke 1993, §1) sits inside the
@@ -28,7 +28,7 @@ def test_builtin_library_is_realistic_data() -> None:
     assert len({e.drug for e in lib.entries}) >= 10
     morphine = lib.entry("morphine", "med_surg", 1.0)
     assert morphine.pca is not None and morphine.pca.window == 4 * 3600.0
-    # the published regimen (REFERENCES.md §4) is inside every limit
+    # the published regimen (docs/references.md [Raschke1993] [PCAAdult]) is inside every limit
     assert morphine.check_pca(1.0, 360.0, 30.0, 4 * 3600.0, 0.0, 1.0, W) == []
 
 

@@ -1,6 +1,7 @@
 """Line physics as pure functions (pumpsim.pump.line).
 
-Expected numbers are the closed forms of REFERENCES.md §3 evaluated by hand
+Expected numbers are the closed forms of docs/references.md [Lovich2005] [Snijder2015] evaluated by
+hand
 (ΔP = ΔV/C, time to alarm C·(P_alarm − P0)/Q, bolus C·ΔP, plug-flow delay V/Q
 with Lovich's carrier example), so each test checks the implementation against
 arithmetic, not against itself. Invariants (volume and amount conservation of
@@ -55,7 +56,8 @@ def test_release_bolus_is_compliance_times_pressure_drop() -> None:
 
 
 def test_dead_volume_delay_lovich() -> None:
-    """REFERENCES.md §3 [D]: 1 mL at 3 mL/h = 20 min; with a 10 mL/h carrier 4.6 min."""
+    """docs/references.md [Lovich2005] [D]: 1 mL at 3 mL/h = 20 min; with a 10 mL/h carrier 4.6
+    min."""
     assert transport_delay(1.0, 3 * ML_H) / 60 == pytest.approx(20.0, rel=1e-12)
     assert transport_delay(1.0, 13 * ML_H) / 60 == pytest.approx(60 / 13, rel=1e-12)
     assert round(transport_delay(1.0, 13 * ML_H) / 60, 1) == 4.6

@@ -1,6 +1,7 @@
 """Pump mechanisms as pure classes (pumpsim.pump.mechanism).
 
-Published figures (REFERENCES.md §3): start-up of syringe pumps from Neff 2001
+Published figures (docs/references.md [Neff2001] [Neff2007] [Snijder2015]): start-up of syringe
+pumps from Neff 2001
 (Paediatr Anaesth 11:561, four pumps at 1 mL/h: first fluid 6.75-57.2 min,
 steady flow 19.6-76.3 min; after a 2 mL purge 0.3-1.1 and 6.0-11.1 min) and Neff
 2007 (time to steady flow 3.6 min for 10 mL at 1 mL/h to 74.5 min for 50 mL at

@@ -119,7 +119,7 @@ def test_one_model_per_drug() -> None:
 
 
 def test_design_md_example_loads_as_written(tmp_path) -> None:
-    """The scenario printed in DESIGN.md, verbatim, validates (every field is known)."""
+    """The scenario printed in docs/design.md, verbatim, validates (every field is known)."""
     text = """\
 name: Downstream occlusion on a syringe pump at 1 mL/h
 duration: 4 h

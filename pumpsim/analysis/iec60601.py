@@ -15,7 +15,7 @@ longer window, so a trumpet need not narrow monotonically.
 Reference: IEC 60601-2-24:2012, *Medical electrical equipment — Part 2-24:
 Particular requirements for the basic safety and essential performance of infusion
 pumps and controllers*, clause 201.12.1, figures 201.104–201.106 (start-up graph,
-trumpet curve). Numbers as in REFERENCES.md §2 [V]; the exact clause text is
+trumpet curve). Numbers: docs/references.md [IEC60601-2-24] [V]; the exact clause text is
 recalled [R], so every value is a parameter.
 """
 
@@ -50,10 +50,11 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Density of the test water [g/mL] used in the flow formula (REFERENCES.md §2 [V]).
+#: Density of the test water [g/mL] used in the flow formula
+#: (docs/references.md [IEC60601-2-24] [V]).
 WATER_DENSITY_G_PER_ML = 0.998
 
-#: Intermediate test rates [mL/h] by pump type (REFERENCES.md §2 [R]); also test
+#: Intermediate test rates [mL/h] by pump type (docs/references.md [IEC60601-2-24] [R]); also test
 #: at the pump's minimum rate.
 INTERMEDIATE_RATES_ML_H: dict[str, float] = {"volumetric": 25.0, "syringe": 5.0}
 

@@ -1,6 +1,7 @@
 """Safety requirements of pump logic as executable oracles over a run.
 
-Each testable requirement of REFERENCES.md §5 (GIP = Generic Infusion Pump
+Each testable requirement of docs/references.md [GIP2009] [OPCA2020] [CRISYS2013]
+(GIP = Generic Infusion Pump
 hazard analysis and safety requirements v1.0, UPenn/FDA 2009; OPCA = Open PCA
 Pump Requirements v1.0.0, KSU 2020; CRISYS = UMN GPCA System Requirements
 2013) is a monitor keyed by its source ID. It reads a finished run and says
@@ -77,7 +78,7 @@ class Requirement:
     check: Callable[[PumpView], Verdict]
 
 
-#: the requirements, in the order of REFERENCES.md §5
+#: the requirements, in the order of docs/references.md (safety requirements)
 REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "GIP 1.1.8",

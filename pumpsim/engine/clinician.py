@@ -50,7 +50,7 @@ __all__ = ["ClinicianTeam", "lognormal_delays", "SOURCE"]
 
 SOURCE = "clinician"
 #: seconds between clearing an occlusion and pressing start (the line pressure relieves
-#: first; cf. the 15 s line check of auto-restarting pumps, REFERENCES.md section 3)
+#: first; cf. the 15 s line check of auto-restarting pumps, docs/references.md [PumpManuals])
 CLEAR_TO_START = 15.0
 #: random stream of the clinicians: np.random.default_rng([seed, CLINICIAN_STREAM])
 CLINICIAN_STREAM = 2

@@ -4,7 +4,7 @@ The common line is a rigid tube in plug flow (:class:`pumpsim.pump.line.PlugFlow
 Its inflow is the sum of the member lines' tip flows, mixed by flow
 (:func:`pumpsim.pump.line.mix`); a change of the mixture reaches the patient
 after the common dead volume divided by the *total* flow — a carrier shortens
-the delay of a drug (Lovich et al. 2005/2013, REFERENCES.md §3). The next front
+the delay of a drug (docs/references.md [Lovich2005] [Lovich2013]). The next front
 reaching the tip is computed and scheduled; nothing polls.
 """
 

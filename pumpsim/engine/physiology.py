@@ -35,7 +35,13 @@ from pumpsim.patient.reactions import (
     Reaction,
     anaphylaxis,
 )
-from pumpsim.patient.vitals import UNITS, VITALS, VitalsModel, baseline_for
+from pumpsim.patient.vitals import (
+    HYPOXIC_HR_LOWEST_SPO2,
+    UNITS,
+    VITALS,
+    VitalsModel,
+    baseline_for,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pumpsim.scenario.schema import AdverseReactionEvent, Scenario
@@ -218,6 +224,16 @@ class PhysiologyRuntime:
                     columns[f"patient.vitals.{name}.p{pct:g}[{UNITS[name]}]"] = band
             else:
                 columns[f"patient.vitals.{name}[{UNITS[name]}]"] = np.broadcast_to(v, grid.shape)
+        lowest = float(np.min(values["spo2"]))
+        if lowest < HYPOXIC_HR_LOWEST_SPO2:
+            first = float(grid[np.argmax(np.min(values["spo2"].reshape(-1, grid.size), axis=0)
+                                         < HYPOXIC_HR_LOWEST_SPO2)])  # fmt: skip
+            self.patient.warnings.append(
+                f"SpO2 falls below {HYPOXIC_HR_LOWEST_SPO2:g} % (lowest {lowest:.3g} %, first at "
+                f"{first / 60:.3g} min): the bradycardia, hypotension and cardiac arrest of "
+                "profound hypoxaemia are not modelled, so HR and MAP from there on are not "
+                "predictions (pumpsim.patient.vitals)"
+            )
         summary = {
             "baseline": self.model.baseline.as_dict(),
             "profile": self.model.profile,

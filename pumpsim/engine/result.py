@@ -40,7 +40,22 @@ class Result:
         Volumes, alarms, exposure metrics per drug, citations, warnings.
     population : dict
         For a virtual population: drug -> {"plasma", "effect"} arrays of shape
-        (patients, times); the time series then holds percentiles.
+        (patients, times), in the drug's plasma unit; the time series then holds
+        percentiles.
+    warnings : list of str
+        What the run could not honour exactly, one line each.
+
+    Notes
+    -----
+    Units: time [s]; volumes [mL]; flows [mL/h]; pressures [mmHg]; plasma and
+    effect-site concentrations in each drug's customary unit (named in the
+    column, e.g. ``[ug/mL]``, ``[ng/mL]``, ``[IU/mL]``); vitals HR and RR
+    [1/min], MAP [mmHg], SpO2 [%]. Column names are ``<path>[<unit>]``.
+
+    References
+    ----------
+    The result format: docs/design.md ("Pinned public interfaces"). Each model a
+    run used is listed in ``summary["citations"]`` (its docs/references.md entry).
     """
 
     scenario: Scenario
@@ -53,6 +68,7 @@ class Result:
 
     @property
     def citations(self) -> list[str]:
+        """Full citations of the models this run used (see docs/references.md)."""
         return list(self.summary.get("citations", []))
 
     def events_frame(self) -> pd.DataFrame:
@@ -65,13 +81,33 @@ class Result:
         )
 
     def plot(self, **kwargs: Any) -> Any:
-        """The overview figure (see :func:`pumpsim.plot.overview`)."""
+        """The overview figure (see :func:`pumpsim.plot.overview`).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Flow [mL/h], pressure [mmHg], concentrations and vitals against time.
+        """
         from pumpsim.plot import overview
 
         return overview(self, **kwargs)
 
     def save(self, out_dir: str | Path, plots: bool = True) -> Path:
-        """Write the run's files into ``out_dir`` (see :func:`pumpsim.io.write_result`)."""
+        """Write the run's files into ``out_dir`` (see :func:`pumpsim.io.write_result`).
+
+        Parameters
+        ----------
+        out_dir : str or pathlib.Path
+            Folder for ``timeseries.csv``, ``events.jsonl``, ``summary.json``,
+            ``scenario.resolved.yaml`` and ``plots/*.png``.
+        plots : bool
+            Also draw the figures.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written.
+        """
         from pumpsim.io import write_result
 
         return write_result(self, out_dir, plots=plots)

@@ -327,6 +327,32 @@ def simulate(
         taking a :class:`~pumpsim.pump.controller.PumpConfig` is one), or
         ``"package.module:Name"``; default the scenario's ``controller``, else
         the reference controller.
+
+    Returns
+    -------
+    Result
+        ``timeseries`` (index ``time_s`` [s], columns ``<path>[<unit>]``, e.g.
+        ``pump.A.flow[mL/h]``, ``patient.propofol.plasma[ug/mL]``), ``events``,
+        ``summary`` (volumes [mL], alarms, Cmax/Tmax/AUC per drug in the drug's
+        plasma unit, requirement verdicts, the citations the run used).
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario is invalid (one located problem per line).
+    NotSupportedError
+        If the scenario asks for something this version does not model.
+
+    Notes
+    -----
+    Between events every flow is piecewise constant, and linear PK advances
+    exactly with the matrix exponential [1]_; nonlinear models integrate with
+    ``scipy.integrate.solve_ivp`` between events.
+
+    References
+    ----------
+    .. [1] docs/references.md [VanLoan1978] [Moler2003]. The models a run used
+       are listed in ``summary["citations"]``, each with its docs/references.md entry.
     """
     sc = load_scenario(scenario)
     return Simulation(sc, seed=seed, controller=controller).run()

@@ -19,8 +19,8 @@ Three reactions, three mechanisms:
   to land each grade inside its published definition, not fitted to data.
   Untreated reactions persist (treatment is not modelled).
 * **Vancomycin infusion reaction ("flushing", "red man syndrome")** is a
-  *rule*: the label limits the rate to 10 mg/min (REFERENCES.md, Goti 2018
-  section). :class:`RateRule` watches the amount of drug given per unit time,
+  *rule*: the label limits the rate to 10 mg/min (docs/references.md [VancomycinLabel]).
+  :class:`RateRule` watches the amount of drug given per unit time,
   averaged over a sliding window (default 5 min, illustrative: it treats a
   push as the rate it is and ignores pump pulsatility), and the reaction lasts
   while the average stays above the limit. Its effect on vital signs is

@@ -5,7 +5,7 @@ of a patient, vectorised over time (last axis) and over virtual patients
 (leading axes)::
 
     RR   = RR0 · (1 − I_rr(Ce opioids))              + ΔRR(reactions)
-    HR   = HR0 · (1 − I_hr(Ce))                      + ΔHR(reactions)
+    HR   = HR0 · (1 − I_hr(Ce)) + ΔHR(reactions) + ΔHR_hypoxia(SpO2)            (5)
     MAP  = MAP0 · (1 − I_map(Ce_map)) · (1 − ΔMAP%(reactions))
     v    = max(1 − I_vent(Ce opioids, Ce propofol), v_min)       alveolar ventilation / baseline
     PaO2 target = PaO2_0 − (PaCO2_0/R)·(1/v − 1) − ΔPaO2(reactions)           (3)
@@ -24,6 +24,24 @@ apnoea in a healthy adult on air; oxygen stores are not modelled in detail).
 Supplemental oxygen (``fio2``) raises the whole PaO2 curve, so a hypoventilating
 patient desaturates later — the reason SpO2 is a late sign of opioid toxicity.
 
+Cardiovascular response to hypoxaemia (5): in conscious adults, heart rate rises
+linearly as arterial saturation falls, 0.98 ± 0.06 (range 0.62–1.46) beats/min for
+each 1 % fall in SaO2 at constant PCO2 [3]; pumpsim applies the mean slope from
+the baseline saturation down to 75 % (:data:`HYPOXIC_HR_LOWEST_SPO2`,
+ILLUSTRATIVE: about the lowest saturation such studies reach) and holds it there.
+
+Bounds (every vital stays inside physiology): SpO2 ∈ [0, 100] % through the
+dissociation curve of a PaO2 state ≥ 0 mmHg; RR ≥ 0; MAP ≥ 0 (the reaction
+fall is capped at 95 %); 0 ≤ HR ≤ the age-predicted maximum 208 − 0.7·age [4].
+
+NOT modelled, said here so that no one reads it as a prediction: the late
+phase of profound hypoxaemia (bradycardia, hypotension, hypoxic cardiac
+arrest), the blood-pressure response to hypoxaemia, CO2 stores (PaCO2 is the
+steady state of the current ventilation) and oxygen stores beyond the lag τ_O2.
+Below an SpO2 of :data:`HYPOXIC_HR_LOWEST_SPO2` the run therefore adds a
+warning that HR and MAP there are not predictions
+(:mod:`pumpsim.engine.physiology`).
+
 Baselines (:func:`baseline_for`): adults HR 72/min, MAP 90 mmHg, RR 14/min
 (ILLUSTRATIVE typical resting values inside the normal adult ranges), SpO2 from
 the alveolar gas equation (≈ 97 % on air). Children: medians of Fleming 2011
@@ -41,6 +59,14 @@ References
     respiratory rate in children from birth to 18 years of age: a systematic
     review of observational studies. Lancet 2011;377:1011-1018.
     doi:10.1016/S0140-6736(10)62226-X
+[3] Slutsky AS, Rebuck AS. Heart rate response to isocapnic hypoxia in
+    conscious man. Am J Physiol 1978;234:H129-H132.
+    doi:10.1152/ajpheart.1978.234.2.H129
+[4] Tanaka H, Monahan KD, Seals DR. Age-predicted maximal heart rate revisited.
+    J Am Coll Cardiol 2001;37:153-156. doi:10.1016/S0735-1097(00)01054-8
+
+All in docs/references.md: [Severinghaus1979] [Fleming2011] [SlutskyRebuck1978]
+[Tanaka2001].
 """
 
 from __future__ import annotations
@@ -67,6 +93,8 @@ __all__ = [
     "VitalsModel",
     "severinghaus",
     "inverse_severinghaus",
+    "hypoxic_tachycardia",
+    "max_heart_rate",
     "first_crossing",
     "VITALS",
     "UNITS",
@@ -76,6 +104,19 @@ SEVERINGHAUS1979 = Citation(
     "severinghaus1979",
     "Severinghaus JW. Simple, accurate equations for human blood O2 dissociation "
     "computations. J Appl Physiol 1979;46:599-602.",
+    "10.1152/jappl.1979.46.3.599",
+)
+SLUTSKYREBUCK1978 = Citation(
+    "slutskyrebuck1978",
+    "Slutsky AS, Rebuck AS. Heart rate response to isocapnic hypoxia in conscious man. "
+    "Am J Physiol 1978;234:H129-H132.",
+    "10.1152/ajpheart.1978.234.2.H129",
+)
+TANAKA2001 = Citation(
+    "tanaka2001",
+    "Tanaka H, Monahan KD, Seals DR. Age-predicted maximal heart rate revisited. "
+    "J Am Coll Cardiol 2001;37:153-156.",
+    "10.1016/S0735-1097(00)01054-8",
 )
 FLEMING2011 = Citation(
     "fleming2011",
@@ -96,6 +137,10 @@ RESPIRATORY_QUOTIENT = 0.8
 AA_GRADIENT_MMHG = 9.0  # normal young adult (illustrative default)
 TAU_O2_S = 150.0  # ILLUSTRATIVE
 V_MIN = 0.05  # ILLUSTRATIVE: "apnoea" floor of the alveolar ventilation ratio
+#: heart-rate rise per 1 % fall in SaO2 [1/min per %], mean of Slutsky & Rebuck 1978
+HYPOXIC_HR_SLOPE = 0.98
+#: SpO2 [%] below which the tachycardia is held and the run warns (ILLUSTRATIVE)
+HYPOXIC_HR_LOWEST_SPO2 = 75.0
 
 ADULT = {"hr": 72.0, "map": 90.0, "rr": 14.0}
 # Fleming 2011 medians (abstract): age [y] -> value
@@ -117,6 +162,25 @@ def inverse_severinghaus(spo2: Any) -> np.ndarray:
     q = 23400.0 * s / (1.0 - s)
     d = np.sqrt(q * q / 4.0 + 150.0**3 / 27.0)
     return np.cbrt(q / 2.0 + d) + np.cbrt(q / 2.0 - d)
+
+
+def hypoxic_tachycardia(spo2: Any, baseline_spo2: float) -> np.ndarray:
+    """Heart rate added by hypoxaemia [1/min] at saturation ``spo2`` [%].
+
+    ``HYPOXIC_HR_SLOPE · (baseline − max(spo2, HYPOXIC_HR_LOWEST_SPO2))``, never
+    negative (Slutsky & Rebuck 1978: linear in SaO2, 0.98 beats/min per %).
+    """
+    s = np.maximum(np.asarray(spo2, dtype=float), HYPOXIC_HR_LOWEST_SPO2)
+    return HYPOXIC_HR_SLOPE * np.clip(baseline_spo2 - s, 0.0, None)
+
+
+def max_heart_rate(age: float) -> float:
+    """Age-predicted maximal heart rate [1/min], ``208 − 0.7·age`` (Tanaka 2001).
+
+    Tanaka's meta-analysis covers adults; for children the formula's ~200/min is
+    used as a ceiling too (above the 99th centiles of Fleming 2011 after infancy).
+    """
+    return 208.0 - 0.7 * float(age)
 
 
 def _interp_age(table: tuple[tuple[float, float], ...], age: float) -> float:
@@ -217,7 +281,7 @@ class VitalsModel:
         out: list[Citation] = []
         for e in self.endpoints.values():
             out += [c for c in e.citations if c not in out]
-        return out + [SEVERINGHAUS1979, FLEMING2011]
+        return out + [SEVERINGHAUS1979, FLEMING2011, SLUTSKYREBUCK1978, TANAKA2001]
 
     def parameters(self) -> list[dict[str, Any]]:
         """Every PD term as a flat record (endpoint, drug, c50, gamma, imax, status, note)."""
@@ -238,9 +302,13 @@ class VitalsModel:
         i = self.endpoints["respiratory_rate"](ce)
         return np.clip(self.baseline.rr * (1.0 - i) + self._deltas(t)["rr"], 0.0, None)
 
-    def hr(self, ce: Mapping[str, Any], t: Any) -> np.ndarray:
+    def hr(self, ce: Mapping[str, Any], t: Any, spo2: Any = None) -> np.ndarray:
+        """Heart rate [1/min] (5); ``spo2`` [%] adds the hypoxic tachycardia when given."""
         i = self.endpoints["hr"](ce)
-        return np.clip(self.baseline.hr * (1.0 - i) + self._deltas(t)["hr"], 0.0, None)
+        hr = self.baseline.hr * (1.0 - i) + self._deltas(t)["hr"]
+        if spo2 is not None:
+            hr = hr + hypoxic_tachycardia(spo2, self.baseline.spo2_value)
+        return np.clip(hr, 0.0, max_heart_rate(self.age))
 
     def map(self, ce_map: Mapping[str, Any], t: Any) -> np.ndarray:
         """MAP [mmHg]; ``ce_map`` holds propofol's blood-pressure biophase concentration."""
@@ -282,12 +350,13 @@ class VitalsModel:
                 ce_map[drug] = first_order_lag(plasma[drug], dt, 60.0 / ke0, 0.0)
         shape = np.broadcast_shapes(t.shape, *(np.shape(v) for v in effect.values()))
         target = np.broadcast_to(self.pao2_target(effect, t), shape)
-        pao2 = first_order_lag(target, dt, self.tau_o2, pao2_0)
+        pao2 = np.clip(first_order_lag(target, dt, self.tau_o2, pao2_0), 0.0, None)
+        spo2 = severinghaus(pao2)
         out = {
-            "hr": self.hr(effect, t),
+            "hr": self.hr(effect, t, spo2),
             "map": self.map(ce_map, t),
             "rr": self.rr(effect, t),
-            "spo2": severinghaus(pao2),
+            "spo2": spo2,
             "pao2": pao2,
         }
         return {k: np.broadcast_to(v, shape).copy() for k, v in out.items()}

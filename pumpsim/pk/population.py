@@ -34,6 +34,25 @@ def sample_factors(spec: Any, n: int, rng: np.random.Generator) -> dict[str, np.
     varied or not, so each parameter's η for a seed does not depend on which
     others are varied: adding a CV to one parameter leaves every patient's
     other parameters as they were (paired "what if" runs).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        A PK model; ``spec.variability`` maps parameter -> ω (SD of its log) [-].
+    n : int
+        Number of virtual patients.
+    rng : numpy.random.Generator
+        The run's generator (no global random state).
+
+    Returns
+    -------
+    dict of str to ndarray
+        Multiplicative factors ``exp(η_i)`` [-], ``η_i ~ N(0, ω²)``.
+
+    References
+    ----------
+    Published ω per model: docs/references.md [Schnider1998] [Eleveld2018]
+    [Minto1997] (the key each model cites).
     """
     unknown = sorted(set(spec.variability) - set(PARAMETERS))
     if unknown:

@@ -4,7 +4,7 @@ A library is data (YAML, see ``pumpsim/data/druglib.yaml``): for each drug,
 concentration and care area it gives lower hard / lower soft / upper soft /
 upper hard limits for continuous dosing, clinician boluses and PCA (demand
 dose, lockout, dose limit over a window, basal). Programming is checked
-against the entry (REFERENCES.md §4; GIP 6.1.3 / 6.1.4): a value beyond a hard
+against the entry (docs/references.md [DERS] [GIP2009]; GIP 6.1.3 / 6.1.4): a value beyond a hard
 limit is refused with the reason, a value beyond a soft limit needs an
 acknowledged override, and every breach is logged.
 

@@ -5,7 +5,7 @@ them in time. Canonical units: volume [mL], flow [mL/s], pressure [mmHg]
 (gauge, relative to the patient's end at zero back-pressure), compliance
 [mL/mmHg], resistance [mmHg·s/mL], time [s].
 
-Model (REFERENCES.md §3):
+Model (docs/references.md [Snijder2015] [Lovich2005] [ECRI]):
 
 * The line is a **compliant chamber** at the pump end (syringe or cassette plus
   the set, total compliance ``C``) feeding a **rigid tube** of dead volume
@@ -86,7 +86,7 @@ def equilibrium_pressure(flow: float, resistance: float, back_pressure: float = 
 def time_to_pressure(compliance: float, p_from: float, p_to: float, flow: float) -> float:
     """Time [s] for a fully occluded line to rise from ``p_from`` to ``p_to`` [mmHg].
 
-    ``t = C·(p_to − p_from)/Q`` (REFERENCES.md §3: ΔP = ΔV/C) with compliance
+    ``t = C·(p_to − p_from)/Q`` (docs/references.md [Snijder2015]: ΔP = ΔV/C) with compliance
     ``C`` [mL/mmHg] and the flow ``Q`` [mL/s] the pump keeps pushing. Example:
     C = 2.5 uL/mmHg, from 10 to 300 mmHg at 1 mL/h gives 2.5e-3·290/(1/3600) s =
     43.5 min. Returns 0 if already there and ``inf`` without flow.
@@ -106,7 +106,8 @@ def release_bolus(compliance: float, pressure: float, equilibrium: float = 0.0) 
 def transport_delay(dead_volume: float, flow: float) -> float:
     """Plug-flow delay [s] for a change to cross ``dead_volume`` [mL] at ``flow`` [mL/s].
 
-    Lovich et al. 2005/2013 (REFERENCES.md §3 [D]): 1 mL at 3 mL/h drug alone is
+    Lovich et al. 2005/2013 (docs/references.md [Lovich2005] [Lovich2013] [D]): 1 mL at
+    3 mL/h drug alone is
     20 min; with a 10 mL/h carrier the total flow is 13 mL/h, so 4.6 min.
     """
     if dead_volume <= 0:

@@ -21,7 +21,7 @@ Kinds (registry :data:`MECHANISMS`):
   nominal flow shaped by fill level and scaled by the water viscosity at the
   restrictor's temperature.
 
-Sources are REFERENCES.md §3 unless stated; tags as there: [V] read in the
+Sources are in docs/references.md (keys named at each value); tags as there: [V] read in the
 source, [R] recalled, [D] derived here, [I] illustrative (a parameter to set).
 """
 
@@ -352,7 +352,7 @@ class VolumetricMechanism:
     and ``rate·(1 − p/2)`` for its second (``p`` = pulsatility, (max − min)/mean).
     With ``shot`` [s], each stroke is a shot of that duration at the end of its
     period and nothing in between — a rotary ambulatory pump giving 50 uL per
-    revolution delivers one shot every 3 min at 1 mL/h (REFERENCES.md §3 [V]).
+    revolution delivers one shot every 3 min at 1 mL/h (docs/references.md [Snijder2015] [V]).
     """
 
     stroke_volume: float = STROKE_VOLUME

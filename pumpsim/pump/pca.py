@@ -4,7 +4,7 @@ Pure arithmetic on times [s] and volumes [mL], no Hardware: the controller
 asks :class:`PcaLedger` whether a demand may be given and records what it
 gives. A demand dose counts at its start time; the background flow (basal or
 KVO) counts as delivered, integrated over the window. The lockout runs from the
-start of a demand dose (REFERENCES.md §4; OPCA R5.2.0(3), R5.2.0(5)).
+start of a demand dose (docs/references.md [PCAAdult] [OPCA2020]; OPCA R5.2.0(3), R5.2.0(5)).
 
 Example (the published morphine regimen: 1 mg demand, 6-min lockout, 30 mg per
 4 h, 1 mg/mL):

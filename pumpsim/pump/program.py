@@ -3,7 +3,7 @@
 A scenario's program steps carry quantities with units and dose-based rates;
 a controller works with plain numbers: start times [s], rates [mL/s],
 volumes [mL]. :func:`resolve_program` converts once, with the patient's
-weight and the pump's concentration (REFERENCES.md §4: rate [mL/h] =
+weight and the pump's concentration (docs/references.md [DoseRate]: rate [mL/h] =
 dose [mcg/kg/min] × WT × 60 / concentration [mcg/mL]).
 
 Program modes (one class each, ``mode`` names it):

@@ -10,7 +10,7 @@ the rolling 15-min window [mL]), and the container level (``hw.reservoir``).
 :class:`LineSafety` is the reference firmware's reaction, kept apart so any
 controller can reuse it: arm the pressure watches at start, and say which
 high-priority alarm a watch or sensor event calls for (the controller stops the
-pump). Limits (REFERENCES.md §3, §5):
+pump). Limits (docs/references.md [ECRI] [GIP2009] [OPCA2020] [PumpManuals]):
 
 * downstream occlusion: the pump's ``occlusion_limit`` (default 300 mmHg; ECRI
   and GIP 1.10.3 want it below 20 psi = 1034 mmHg) [V];

@@ -48,10 +48,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pumpsim.errors import Problem
-from pumpsim.scenario.quantities import Frequency, Time, read_percent
+from pumpsim.scenario.quantities import Frequency, Percent, Time
 
 __all__ = [
     "CLINICIAN_ACTIONS",
@@ -109,7 +109,7 @@ class Interlock(_Model):
 
     rr_below: Frequency | None = None
     spo2_below: (
-        Annotated[float, BeforeValidator(read_percent), Field(gt=50.0, lt=100.0)] | None
+        Annotated[Percent, Field(gt=50.0, lt=100.0)] | None
     ) = None
 
     @model_validator(mode="after")

@@ -68,15 +68,36 @@ def load_scenario(
 ) -> Scenario:
     """Load and fully validate a scenario from a file path, a mapping or a Scenario.
 
-    The returned Scenario has its ``duration`` resolved (the default is the
-    last scheduled time plus one hour). With ``variant``, that named variant
-    (see :mod:`pumpsim.scenario.variants`) is applied first. Every variant a
-    scenario declares is validated along with it.
+    Parameters
+    ----------
+    source : str, pathlib.Path, mapping or Scenario
+        A YAML (``.yaml``/``.yml``) or TOML (``.toml``) file, a mapping with the
+        same content, or an already built :class:`~pumpsim.scenario.schema.Scenario`.
+        Quantities are strings with units (``"2 mL/h"``, ``"30 min"``); they are
+        read once into canonical units (s, mL, mg or IU, mmHg; see ``docs/design.md``).
+    variant : str, optional
+        Name of a variant declared under ``variants:``, applied before validation.
+
+    Returns
+    -------
+    Scenario
+        Validated and frozen, with its ``duration`` [s] resolved (the default is
+        the last scheduled time plus one hour). Every variant a scenario declares
+        is validated along with it.
 
     Raises
     ------
     ScenarioError
-        With one located problem per line.
+        With one located problem per line (file, field path, what is allowed).
+
+    See Also
+    --------
+    pumpsim.simulate : run the scenario.
+    pumpsim.scenario_json_schema : the JSON Schema of scenario files.
+
+    References
+    ----------
+    The schema and its units: ``docs/design.md`` ("Pinned public interfaces").
     """
     if isinstance(source, Scenario) and variant is None:
         # already validated field by field when it was built: only the cross-field checks

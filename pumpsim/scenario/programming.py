@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from pumpsim.errors import Problem, UnitError
-from pumpsim.scenario.quantities import DoseRate, Flow, Time, Volume
+from pumpsim.scenario.quantities import DoseRate, Flow, Time, Volume, written_schema
 from pumpsim.units import Amount, format_amount, format_quantity, parse, parse_amount
 
 __all__ = [
@@ -86,11 +86,13 @@ _DOSE = _Either("dose", "volume", "'1 mg', '0.1 mg/kg' or '2 mL'")
 _RATE = _Either("dose_rate", "flow", "'1 mg/h' or '2 mL/h'")
 #: a dose (``"1 mg"``, ``"0.1 mg/kg"``, an :class:`~pumpsim.units.Amount`) or a volume [mL]
 DoseOrVolume = Annotated[
-    Amount | float, BeforeValidator(_DOSE.read), PlainSerializer(_DOSE.write, return_type=str)
+    Amount | float, BeforeValidator(_DOSE.read), PlainSerializer(_DOSE.write, return_type=str),
+    written_schema("dose or volume", _DOSE.example),
 ]
 #: a dose rate (an :class:`~pumpsim.units.Amount` per s) or a flow [mL/s]
 RateOrDoseRate = Annotated[
-    Amount | float, BeforeValidator(_RATE.read), PlainSerializer(_RATE.write, return_type=str)
+    Amount | float, BeforeValidator(_RATE.read), PlainSerializer(_RATE.write, return_type=str),
+    written_schema("dose rate or flow", _RATE.example),
 ]
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from pumpsim.units import (
     Amount,
+    _example,
     format_amount,
     format_quantity,
     parse,
@@ -39,7 +40,17 @@ __all__ = [
     "Creatinine",
     "Percent",
     "read_percent",
+    "written_schema",
 ]
+
+
+#: JSON Schema of a quantity as written in a file: a number, then a unit (docs/scenario.schema.json)
+QUANTITY_PATTERN = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*[^\s\d.+-]"
+
+
+def written_schema(kind: str, example: str) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": QUANTITY_PATTERN,
+                           "description": f"a {kind} with its unit, e.g. {example}"})  # fmt: skip
 
 
 def _quantity(kind: str) -> Any:
@@ -50,6 +61,7 @@ def _quantity(kind: str) -> Any:
         float,
         BeforeValidator(read),
         PlainSerializer(lambda v: format_quantity(v, kind), return_type=str),
+        written_schema(kind.replace("_", " "), _example(kind)),
     ]
 
 
@@ -63,6 +75,7 @@ def _amount(kind: str) -> Any:
         Amount,
         BeforeValidator(read),
         PlainSerializer(lambda v: format_amount(v, kind), return_type=str),
+        written_schema(kind.replace("_", " "), _example(kind)),
     ]
 
 
@@ -84,6 +97,7 @@ Creatinine = Annotated[
     float,
     BeforeValidator(parse_creatinine),
     PlainSerializer(lambda v: f"{v:.10g} mg/dL", return_type=str),
+    written_schema("creatinine", "'1.0 mg/dL' or '88 umol/L'"),
 ]
 
 
@@ -98,7 +112,9 @@ def read_percent(value: Any) -> Any:
     return value
 
 
-Percent = Annotated[float, BeforeValidator(read_percent)]
+Percent = Annotated[float, BeforeValidator(read_percent), WithJsonSchema(
+    {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[-+]?[\d.eE+-]+\s*%?\s*$"}],
+     "description": "a percentage, e.g. '90 %'"})]  # fmt: skip
 
 
 def read_cv(value: Any) -> Any:
@@ -111,4 +127,5 @@ def read_cv(value: Any) -> Any:
     raise ValueError(f"{value!r}: write a CV with its % sign, e.g. '30 %'")
 
 
-CV = Annotated[float, BeforeValidator(read_cv)]
+CV = Annotated[float, BeforeValidator(read_cv), WithJsonSchema(
+    {"type": "string", "pattern": r"%\s*$", "description": "a CV with its % sign, e.g. '30 %'"})]

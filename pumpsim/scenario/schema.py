@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -63,13 +62,13 @@ from pumpsim.scenario.quantities import (
     Flow,
     Frequency,
     Height,
+    Percent,
     Pressure,
     Resistance,
     Temperature,
     Time,
     Volume,
     Weight,
-    read_percent,
 )
 
 __all__ = [
@@ -172,8 +171,8 @@ class Vitals(_Model):
     hr: Frequency | None = None
     map: Pressure | None = None
     rr: Frequency | None = None
-    spo2: Annotated[float, BeforeValidator(read_percent), Field(gt=50.0, le=100.0)] | None = None
-    fio2: Annotated[float, BeforeValidator(read_percent), Field(gt=0.0, le=100.0)] | None = None
+    spo2: Annotated[Percent, Field(gt=50.0, le=100.0)] | None = None
+    fio2: Annotated[Percent, Field(gt=0.0, le=100.0)] | None = None
     profile: Literal["resting", "drive"] = "resting"  # ventilation PD profile
 
     @field_validator("fio2")

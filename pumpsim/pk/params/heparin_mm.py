@@ -13,7 +13,8 @@ and 400 U/kg. With V = 0.07 L/kg::
     Vmax  0.0148 U/mL/min = 14.8  [IU/(L·min)]
     Km    0.424  U/mL     = 424   [IU/L]
 
-Vmax, Km and k_lin are a fit made for pumpsim (REFERENCES.md §1, tag [D]) of
+Vmax, Km and k_lin are a fit made for pumpsim (docs/references.md [Garcia2012]
+[deSwart1982], tag [D]) of
 the three ACCP half-lives (time from C0 = dose/V to C0/2): 30.1, 60.1 and
 150.1 min. They describe anti-Xa activity in adults; a weight-based regimen
 for them is 80 U/kg then 18 U/kg/h (Raschke 1993). Amounts in IU, plasma

@@ -41,7 +41,7 @@ io        4 (chain 2)  mean marrow transit 30 s [2]      —
 Both numbers cannot be met at once: tmax 12 min needs ka 0.035, and then
 Cmax 66 needs F = 1.58, impossible. Another study (Nordberg 1983: 2–6 mg
 epidural, peaks 19–34 ng/mL within 15 min) found lower peaks.
-[2] Two transit compartments, 15 s each, F = 1 (REFERENCES.md: mean delay
+[2] Two transit compartments, 15 s each, F = 1 (docs/references.md [VonHoff2008]: mean delay
 10–60 s in a perfused patient). This reproduces Von Hoff's IO/IV Cmax ratio
 (0.81 observed, 0.81 model for instant pushes). CPR and site (tibia vs
 sternum) lower early delivery — not modelled.

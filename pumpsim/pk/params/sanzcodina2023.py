@@ -16,7 +16,7 @@ after 1 g IM (0.5–12 h: 40, 68, 76, 68, 56, 44, 29 mg/L). A first-order
 absorption with F = 1 fitted here to that table (least squares on log
 concentration, this disposition) gives ka = 0.0111 /min (t½ 62 min); the model
 peak is then 77 mg/L at 2.4 h, as the table shows (peak sample at 2 h). It does
-not reproduce a tmax of 1.3–1.9 h quoted elsewhere (pumpsim REFERENCES.md):
+not reproduce a tmax of 1.3–1.9 h quoted elsewhere (docs/references.md [CeftriaxoneLabel]):
 an absorption fast enough for tmax 1.6 h (ka 0.018 /min) over-predicts the
 0.5–2 h concentrations of the table by 15–50 %.
 
