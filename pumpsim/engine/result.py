@@ -70,11 +70,12 @@ class Result:
 
         return overview(self, **kwargs)
 
-    def save(self, out_dir: str | Path, plots: bool = True) -> Path:
-        """Write the run's files into ``out_dir`` (see :func:`pumpsim.io.write_result`)."""
+    def save(self, out_dir: str | Path, plots: bool = True, force: bool = False) -> Path:
+        """Write the run's files into the new or empty folder ``out_dir``; ``force``
+        replaces an earlier pumpsim output there (see :func:`pumpsim.io.write_result`)."""
         from pumpsim.io import write_result
 
-        return write_result(self, out_dir, plots=plots)
+        return write_result(self, out_dir, plots=plots, force=force)
 
 
 def exposure_metrics(time_s: np.ndarray, conc: np.ndarray) -> dict[str, Any]:

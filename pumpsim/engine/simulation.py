@@ -310,6 +310,7 @@ def simulate(
     scenario: str | Path | Mapping[str, Any] | Scenario,
     seed: int | None = None,
     controller: ControllerFactory | str | None = None,
+    **load_options: Any,
 ) -> Result:
     """Run a scenario and return its :class:`~pumpsim.engine.result.Result`.
 
@@ -325,6 +326,9 @@ def simulate(
         taking a :class:`~pumpsim.pump.controller.PumpConfig` is one), or
         ``"package.module:Name"``; default the scenario's ``controller``, else
         the reference controller.
+    **load_options
+        Passed to :func:`pumpsim.load_scenario`: ``allow_controller=True`` lets a
+        file's own ``controller`` run, ``allow_paths`` and ``limits``.
     """
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, **load_options)
     return Simulation(sc, seed=seed, controller=controller).run()
