@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='give each dose over this time, e.g. "1 min" (default: a push)')
     routes.add_argument("--threshold", default=None,
                         help='plasma concentration for "time above", e.g. "20 ng/mL"')
-    routes.add_argument("--out", type=Path, default=Path("out") / "routes")
+    routes.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: out/routes)")  # fmt: skip
     routes.add_argument("--force", action="store_true",
                         help="replace an earlier pumpsim output in --out")  # fmt: skip
     routes.add_argument("--patient", default=None,
@@ -131,7 +132,7 @@ def _add_bench_parser(sub) -> None:  # type: ignore[no-untyped-def]
                        help="replace an earlier pumpsim output in --out")  # fmt: skip
         p.add_argument("--rate", default=None, help='e.g. "5 mL/h" (trumpet default 5 mL/h '
                        'syringe, 25 mL/h volumetric; occlusion default 1 mL/h)')  # fmt: skip
-        p.add_argument("--out", type=Path, default=None, help="output folder (default out/bench)")
+        p.add_argument("--out", type=Path, default=None, help="folder (default out/bench-TEST)")
         p.add_argument("--compliance", default=None, help='line compliance, e.g. "2.5 uL/mmHg"')
         p.add_argument("--resistance", default=None, help='e.g. "0.2 mmHg/(mL/h)"')
     tr.add_argument("--purge", action="store_true", help="purge the syringe before the test")
@@ -162,16 +163,18 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from pumpsim import bench
-    from pumpsim.io import output_folder
+    from pumpsim.io import check_output, output_folder
     from pumpsim.plot_bench import save_occlusion_figure, save_trumpet_figures
     from pumpsim.progress import bar
     from pumpsim.units import parse
 
-    out = args.out if args.out is not None else Path("out") / "bench"
+    out = args.out if args.out is not None else Path("out") / f"bench-{args.test}"
     if args.syringe is not None and args.pump != "syringe":
         raise PumpsimError(f"--syringe: a {args.pump} pump has no syringe; "
                            "use --syringe with --pump syringe")  # fmt: skip
     syringe = parse(args.syringe or "50 mL", "volume") if args.pump == "syringe" else None
+    force = args.force or args.out is None  # pumpsim's own default folder: replaced
+    check_output(out, force)
     line = {k: v for k, v in (("compliance", args.compliance), ("resistance", args.resistance))
             if v is not None}  # fmt: skip
     if args.test == "trumpet":
@@ -186,7 +189,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             b = bench.trumpet_test(args.pump, rate, syringe, args.purge, balance,
                                    _seed(args.seed) or 0, line=line)  # fmt: skip
         table = b.table()
-        with output_folder(out, args.force) as tmp:
+        with output_folder(out, force) as tmp:
             table.to_csv(tmp / "trumpet.csv", float_format="%.6g")
             b.graph.to_frame().to_csv(tmp / "startup.csv", index=False, float_format="%.6g")
             b.balance_log.to_csv(tmp / "balance.csv", index=False, float_format="%.10g")
@@ -205,7 +208,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                                                     not args.no_purge, args.back_off, line=line))
                 advance()  # fmt: skip
         table = bench.occlusion_table(results)
-        with output_folder(out, args.force) as tmp:
+        with output_folder(out, force) as tmp:
             table.to_csv(tmp / "occlusion.csv", index=False, float_format="%.6g")
             paths = [out / save_occlusion_figure(results, tmp).relative_to(tmp)]
         with pd.option_context("display.width", 200):
@@ -224,6 +227,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from pumpsim.engine import simulate
+    from pumpsim.io import check_output
     from pumpsim.progress import bar
     from pumpsim.scenario import load_scenario
 
@@ -234,6 +238,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario, variant=args.variant, **options)
     out = args.out if args.out is not None else Path("out") / args.scenario.stem
     force = args.force or args.out is None  # pumpsim's own default folder: replaced
+    check_output(out, force)  # before the run, not after
     if args.compare or (sc.compare and args.variant is None):
         from pumpsim.compare import run_comparison
 
@@ -293,7 +298,14 @@ def _console():  # type: ignore[no-untyped-def]
     from rich.console import Console
 
     console = Console()
-    return console if console.is_terminal else Console(width=200)
+    if not console.is_terminal:
+        console = Console(width=200)
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]  # one line, not silence
+    return console
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError("stdout closed")
 
 
 def _cell(value: object) -> str:
@@ -305,15 +317,22 @@ def _cell(value: object) -> str:
     return escape(str(value))
 
 
-def _print_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
+def _table(names: Sequence[str], numeric: Sequence[bool], title: str | None = None):  # type: ignore[no-untyped-def]
+    """A rich table whose headers are shown as written ('[mL]' stays), numbers to the
+    right, and long cells folded (never cut) to fit the terminal."""
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=escape(title))
-    for name in frame.columns:
-        numeric = frame[name].dtype.kind in "fiu"
-        table.add_column(escape(str(name)), justify="right" if numeric else "left",
+    table = Table(title=escape(title) if title else None)
+    for name, number in zip(names, numeric, strict=True):
+        table.add_column(escape(str(name)), justify="right" if number else "left",
                          overflow="fold")  # fmt: skip
+    return table
+
+
+def _print_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
+    table = _table([str(c) for c in frame.columns],
+                   [frame[c].dtype.kind in "fiu" for c in frame.columns], title)  # fmt: skip
     for row in frame.itertuples(index=False):
         table.add_row(*[_cell(v) for v in row])
     _console().print(table)
@@ -377,8 +396,12 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 def _cmd_routes(args: argparse.Namespace) -> int:
     from pumpsim.compare import compare_routes
+    from pumpsim.io import check_output
     from pumpsim.progress import bar
 
+    out = args.out if args.out is not None else Path("out") / "routes"
+    force = args.force or args.out is None  # pumpsim's own default folder: replaced
+    check_output(out, force)
     routes = [r.strip() for r in args.routes.split(",")] if args.routes else None
     try:
         with bar(f"{args.dose} {args.drug} by route", len(routes) if routes else None) as step:
@@ -390,32 +413,33 @@ def _cmd_routes(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise PumpsimError(f"routes: {exc.args[0]}") from None
     thresholds = _threshold(args.threshold, args.drug)
-    comparison.save(args.out, thresholds, force=args.force)
+    comparison.save(out, thresholds, force=force)
     _print_comparison(comparison.table(thresholds), comparison.results[
         next(iter(comparison.results))].scenario.name.split(" [")[0])  # fmt: skip
     for c in comparison.citations():
         print(f"  {c}")
-    print(f"wrote {args.out}/")
+    print(f"wrote {out}/")
     return 0
 
 
 def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
     from rich.markup import escape
-    from rich.table import Table
 
     console = _console()
     s = result.summary
     console.print(f"[bold]{escape(s['scenario'])}[/bold]  ({s['duration_s'] / 60:g} min, "
                   f"seed {s['seed']})")  # fmt: skip
     if s["pumps"]:
-        table = Table("pump", "kind", "drug", "route", escape("infused [mL]"), "state", "alarms")
+        table = _table(["pump", "kind", "drug", "route", "infused [mL]", "state", "alarms"],
+                       [False] * 4 + [True, False, True])  # fmt: skip
         for pid, p in s["pumps"].items():
             table.add_row(*[_cell(v) for v in (pid, p["kind"], p["drug"], p["route"])],
                           f"{p['volume_infused_mL']:.3f}", _cell(p["final_state"]),
                           _cell(p["alarms"]))  # fmt: skip
         console.print(table)
     if s["drugs"]:  # one row per drug, each value with that drug's unit
-        table = Table("drug", "model", "Cmax", escape("Tmax [min]"), "AUC", "given")
+        table = _table(["drug", "model", "Cmax", "Tmax [min]", "AUC", "given"],
+                       [False, False, True, True, True, True])  # fmt: skip
         for name, d in s["drugs"].items():
             table.add_row(_cell(name), _cell(d["model"]),
                           _cell(f"{d['cmax']:.4g} {d['plasma_unit']}"),

@@ -27,8 +27,8 @@ from pumpsim.errors import PumpsimError
 if TYPE_CHECKING:  # pragma: no cover
     from pumpsim.engine.result import Result
 
-__all__ = ["write_result", "write_files", "output_folder", "OutputError", "OUTPUT_FILES",
-           "MARKER"]  # fmt: skip
+__all__ = ["write_result", "write_files", "output_folder", "check_output", "OutputError",
+           "OUTPUT_FILES", "MARKER"]  # fmt: skip
 
 OUTPUT_FILES = ("timeseries.csv", "events.jsonl", "summary.json", "scenario.resolved.yaml")
 #: the file that says "pumpsim wrote this folder" (and may replace it with --force)
@@ -58,6 +58,15 @@ def _check_target(out: Path, force: bool) -> bool:
         raise OutputError(f"{out}: holds the results of an earlier run; pumpsim replaces them "
                           "only with --force (Python: force=True), or give another --out")
     return True
+
+
+def check_output(target: str | Path, force: bool = False) -> None:
+    """Raise :class:`OutputError` now if :func:`output_folder` would refuse ``target``
+    (so a long run is not started for nothing)."""
+    try:
+        _check_target(Path(target), force)
+    except OSError as exc:
+        raise _fail(Path(target), exc) from None
 
 
 def _fail(out: Path, exc: OSError) -> OutputError:

@@ -151,6 +151,8 @@ def _validate(
     problems: list[Problem] = []
     if policy is not None:
         data, problems = policy.apply(data)
+        if problems:  # said before anything is opened or checked further
+            raise ScenarioError(problems, label)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
