@@ -239,6 +239,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("out") / args.scenario.stem
     force = args.force or args.out is None  # pumpsim's own default folder: replaced
     check_output(out, force)  # before the run, not after
+    plots = not args.no_plots and sc.output.plots  # the file's `output: {plots: false}` too
     if args.compare or (sc.compare and args.variant is None):
         from pumpsim.compare import run_comparison
 
@@ -246,7 +247,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with bar(f"{sc.name}: comparing arms", arms) as advance:
             comparison = run_comparison(args.scenario, seed=seed, controller=args.controller,
                                         progress=advance, **options)  # fmt: skip
-        comparison.save(out, plots=not args.no_plots, force=force)
+        comparison.save(out, plots=plots, force=force)
         if not args.quiet:
             _print_comparison(comparison.table(), f"{sc.name}: {len(comparison.results)} arms")
             print(f"wrote {out}/")
@@ -257,7 +258,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             result = simulate(sc, seed=seed, controller=args.controller)
     except PumpsimError as exc:
         raise PumpsimError(f"{args.scenario}: {exc}") from exc
-    result.save(out, plots=not args.no_plots, force=force)
+    result.save(out, plots=plots, force=force)
     if not args.quiet:
         _print_summary(result, out)
     return 0

@@ -404,10 +404,11 @@ def _pd_biophases(sc: Scenario) -> dict[str, float]:
     return pd_effect_sites(sc)
 
 
-#: body-mass index [kg/m^2] a patient may have: a plausibility bound set by pumpsim (not a
-#: published limit), wide of every human measured: the smallest preterm infants on the
-#: preterm growth charts (docs/references.md [Fenton2013]: 22 weeks, about 0.5 kg and 28 cm,
-#: BMI about 6) and the heaviest adults reported (BMI under 200)
+#: body-mass index [kg/m^2] a patient may have: a plausibility bound chosen by pumpsim (not a
+#: published limit) to refuse bodies that cannot exist (70 kg at 30 cm) while keeping every
+#: real one: below the median preterm infant at 22 weeks on the preterm growth charts
+#: (docs/references.md [Fenton2013]: about 0.5 kg at 28 cm, BMI about 6) and above the
+#: heaviest adults reported in the medical literature (BMI well under 200)
 BMI_RANGE = (4.0, 200.0)
 
 
@@ -431,6 +432,7 @@ def _check_body(sc: Scenario, problems: list) -> None:
                                 f"body-mass index of {bmi:.3g} kg/m2; allowed "
                                 f"{BMI_RANGE[0]:g}-{BMI_RANGE[1]:g} (no person measured "
                                 "lies outside)"))  # fmt: skip
+    _check_amounts(sc, problems)
     lbm = p.lean_body_mass
     if lbm is not None and not 0.0 < lbm <= p.weight:
         problems.append(Problem("patient.lean_body_mass", f"{lbm:g} kg in a {p.weight:g} kg "
@@ -438,6 +440,37 @@ def _check_body(sc: Scenario, problems: list) -> None:
     if p.creatinine is not None and not p.creatinine > 0.0:
         problems.append(Problem("patient.creatinine", "must be greater than zero, "
                                 "e.g. '1.0 mg/dL' or '88 umol/L'"))  # fmt: skip
+
+
+#: most drug per mL [mg/mL]: a solution holds less solute than its own mass (water: 1000 mg/mL),
+#: so twice that cannot be a real concentration
+MAX_MG_PER_ML = 2000.0
+#: most international units per mL and per dose: plausibility bounds chosen by pumpsim, far
+#: above any product (heparin vials hold up to tens of thousands of IU/mL)
+MAX_IU_PER_ML = 1e6
+MAX_IU_DOSE = 1e9
+
+
+def _check_amounts(sc: Scenario, problems: list) -> None:
+    """Concentrations a solution can hold, and single doses no larger than the patient."""
+    weight = sc.patient.weight if sc.patient is not None else None
+    for i, pump in enumerate(sc.pumps):
+        c = pump.concentration
+        top = MAX_MG_PER_ML if c is not None and c.unit == "mg" else MAX_IU_PER_ML
+        if c is not None and not 0.0 < c.value <= top:
+            problems.append(Problem(f"pumps[{i}].concentration", f"{c.value:g} {c.unit}/mL; "
+                                    f"allowed: above 0 and at most {top:g} {c.unit}/mL (no "
+                                    "solution holds more than its own mass)"))  # fmt: skip
+    for i, ev in enumerate(sc.events):
+        if not isinstance(ev, BolusEvent) or weight is None:
+            continue
+        dose = ev.dose.for_weight(weight)
+        top = weight * 1e6 if ev.dose.unit == "mg" else MAX_IU_DOSE
+        if dose > top:
+            what = f"the patient's body mass ({weight:g} kg)" if ev.dose.unit == "mg" else (
+                f"{top:g} IU")
+            problems.append(Problem(f"events[{i}].dose", f"{dose:g} {ev.dose.unit} is more than "
+                                    f"{what}"))  # fmt: skip
 
 
 @dataclass(frozen=True)
