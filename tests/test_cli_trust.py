@@ -176,6 +176,17 @@ def test_markup_in_names_is_shown_literally(tmp_path, capsys) -> None:
     assert "dose [bold]x[/bold] [mL]" in capsys.readouterr().out
 
 
+def test_long_jobs_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch) -> None:
+    argv = ["routes", "--drug", "morphine", "--dose", "5 mg", "--routes", "iv,sc",
+            "--duration", "1 h", "--out", str(tmp_path / "r")]  # fmt: skip
+    assert main(argv) == 0
+    assert "by route" not in capsys.readouterr().err  # not a terminal: no bar in the output
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stderr as a terminal
+    assert main([*argv, "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "5 mg morphine by route" in err and "/2" in err  # a bar of the two routes
+
+
 # -- options never silently ignored ----------------------------------------------------------
 
 

@@ -50,6 +50,8 @@ HOSTILE: dict[str, tuple[str, str | bytes, str]] = {
     "infinite quantity": ("s.yaml", syringe("1e999 mL/h"), "the number must be finite"),
     "overflowing quantity": ("s.yaml", "duration: 1e307 day\n" + syringe(),
                              "duration: '1e307 day' is too large"),
+    "TOML duplicate key": ("s.toml", 'duration = "1 h"\nduration = "2 h"\n',
+                           "not valid TOML: Cannot overwrite a value"),
     "TOML nan": ("s.toml", 'duration = "1 h"\n[output]\ninterval = "10 s"\nplots = nan\n',
                  "output.plots: nan is not a finite number"),
     "negative age": ("s.yaml", syringe(patient=PATIENT.replace("40 y", "-40 y")),
@@ -208,14 +210,14 @@ def _refused_cleanly(call) -> None:  # type: ignore[no-untyped-def]
         assert "Traceback" not in str(exc)
 
 
-@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.too_slow],
           derandomize=True)  # fmt: skip
 @given(documents)
 def test_fuzz_mappings_load_or_refuse_cleanly(data) -> None:
     _refused_cleanly(lambda: load_scenario(data))
 
 
-@settings(max_examples=100, deadline=2000, derandomize=True,
+@settings(max_examples=60, deadline=2000, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>,.#'\"\n 9eE%+/")), max_size=120))
 def test_fuzz_yaml_text_loads_or_refuses_cleanly(tmp_path, text) -> None:
@@ -224,7 +226,7 @@ def test_fuzz_yaml_text_loads_or_refuses_cleanly(tmp_path, text) -> None:
     _refused_cleanly(lambda: load_scenario(path))
 
 
-@settings(max_examples=200, deadline=1000, derandomize=True)
+@settings(max_examples=150, deadline=1000, derandomize=True)
 @given(st.one_of(quantities, st.text(max_size=40)), st.sampled_from(
     ["time", "volume", "flow", "pressure", "weight", "frequency", "resistance"]))
 def test_fuzz_quantities_parse_to_finite_or_refuse(text, kind) -> None:
@@ -237,3 +239,15 @@ def test_fuzz_quantities_parse_to_finite_or_refuse(text, kind) -> None:
     except PumpsimError:
         return
     assert math.isfinite(value)
+
+
+def test_a_conformance_suite_stays_in_its_folder(tmp_path) -> None:
+    from pumpsim.verify import suite
+
+    (tmp_path / "suite.yaml").write_text("scenarios: [{file: ../../etc/passwd}]\n")
+    with pytest.raises(ScenarioError, match=r"scenarios\[0\].file: '../../etc/passwd' is outside"):
+        suite(tmp_path)
+    (tmp_path / "suite.yaml").write_text("scenarios: [{file: a.yaml}, {file: a.yaml}]\n"
+                                         "scenarios: []\n")  # fmt: skip
+    with pytest.raises(ScenarioError, match="scenarios: key written twice"):
+        suite(tmp_path)
