@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: the scenario's, else pumpsim's reference)")  # fmt: skip
     run.add_argument("--compare", action="store_true",
                      help="run the base and every variant and overlay them")  # fmt: skip
+    run.add_argument("--force", action="store_true",
+                     help="replace an earlier pumpsim output in --out")  # fmt: skip
+    _add_load_options(run)
 
     routes = sub.add_parser("routes", help="the same dose by several routes, side by side")
     routes.add_argument("--drug", required=True)
@@ -54,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help='give each dose over this time, e.g. "1 min" (default: a push)')
     routes.add_argument("--threshold", default=None,
                         help='plasma concentration for "time above", e.g. "20 ng/mL"')
-    routes.add_argument("--out", type=Path, default=Path("out") / "routes")
+    routes.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: out/routes)")  # fmt: skip
+    routes.add_argument("--force", action="store_true",
+                        help="replace an earlier pumpsim output in --out")  # fmt: skip
     routes.add_argument("--patient", default=None,
                         help='e.g. "age=40 y,weight=70 kg,height=170 cm,sex=male"')  # fmt: skip
 
@@ -68,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check a scenario file; exit 1 with its problems")
     val.add_argument("scenario", type=Path)
+    _add_load_options(val)
 
     sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
 
@@ -75,6 +82,42 @@ def build_parser() -> argparse.ArgumentParser:
     mdl.add_argument("--drug", default=None, help="only this drug's models")
     _add_bench_parser(sub)
     return parser
+
+
+def _add_load_options(p: argparse.ArgumentParser) -> None:
+    """What a scenario file may do beyond data, and how big a run may be (README: Security)."""
+    p.add_argument("--allow-controller", action="store_true",
+                   help="let a controller the file names (module:Class, file.py:Class) run")
+    p.add_argument("--allow-path", action="append", default=[], type=Path, metavar="DIR",
+                   help="a folder besides the scenario's own that its drug_library may "
+                        "come from (repeatable)")
+    p.add_argument("--max-output-rows", type=int, default=None, metavar="N",
+                   help="most time-series rows a run may record (default 1,000,000)")
+    p.add_argument("--max-events", type=int, default=None, metavar="N",
+                   help="most simulated events (presses, strokes) a run may have "
+                        "(default 1,000,000)")  # fmt: skip
+
+
+def _load_options(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
+    """``load_scenario`` keywords from the command line."""
+    from pumpsim.scenario.checks import Limits
+
+    limits = {}
+    for name in ("max_output_rows", "max_events"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise PumpsimError(f"--{name.replace('_', '-')}: {value}; allowed: 1 or more")
+        if value is not None:
+            limits[name] = value
+    named = getattr(args, "controller", None) is not None  # named on the command line: chosen
+    return {"allow_controller": args.allow_controller or named,
+            "allow_paths": list(args.allow_path), "limits": Limits(**limits)}  # fmt: skip
+
+
+def _seed(value: int | None, option: str = "--seed") -> int | None:
+    if value is not None and value < 0:
+        raise PumpsimError(f"{option}: {value} is negative; a seed is 0 or more")
+    return value
 
 
 def _add_bench_parser(sub) -> None:  # type: ignore[no-untyped-def]
@@ -85,10 +128,13 @@ def _add_bench_parser(sub) -> None:  # type: ignore[no-untyped-def]
     for p in (tr, occ):
         p.add_argument("--pump", default="syringe",
                        choices=["ideal", "syringe", "volumetric", "elastomeric"])  # fmt: skip
-        p.add_argument("--syringe", default="50 mL", help='syringe size, e.g. "50 mL"')
+        p.add_argument("--syringe", default=None,
+                       help='syringe size of a syringe pump (default "50 mL")')
+        p.add_argument("--force", action="store_true",
+                       help="replace an earlier pumpsim output in --out")  # fmt: skip
         p.add_argument("--rate", default=None, help='e.g. "5 mL/h" (trumpet default 5 mL/h '
                        'syringe, 25 mL/h volumetric; occlusion default 1 mL/h)')  # fmt: skip
-        p.add_argument("--out", type=Path, default=None, help="output folder (default out/bench)")
+        p.add_argument("--out", type=Path, default=None, help="folder (default out/bench-TEST)")
         p.add_argument("--compliance", default=None, help='line compliance, e.g. "2.5 uL/mmHg"')
         p.add_argument("--resistance", default=None, help='e.g. "0.2 mmHg/(mL/h)"')
     tr.add_argument("--purge", action="store_true", help="purge the syringe before the test")
@@ -119,11 +165,18 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from pumpsim import bench
+    from pumpsim.io import check_output, output_folder
     from pumpsim.plot_bench import save_occlusion_figure, save_trumpet_figures
+    from pumpsim.progress import bar
     from pumpsim.units import parse
 
-    out = args.out if args.out is not None else Path("out") / "bench"
-    syringe = parse(args.syringe, "volume") if args.pump == "syringe" else None
+    out = args.out if args.out is not None else Path("out") / f"bench-{args.test}"
+    if args.syringe is not None and args.pump != "syringe":
+        raise PumpsimError(f"--syringe: a {args.pump} pump has no syringe; "
+                           "use --syringe with --pump syringe")  # fmt: skip
+    syringe = parse(args.syringe or "50 mL", "volume") if args.pump == "syringe" else None
+    force = args.force or args.out is None  # pumpsim's own default folder: replaced
+    check_output(out, force)
     line = {k: v for k, v in (("compliance", args.compliance), ("resistance", args.resistance))
             if v is not None}  # fmt: skip
     if args.test == "trumpet":
@@ -132,24 +185,34 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         grams = {k: parse(v, "weight") * 1000.0 if v else None
                  for k, v in (("res", args.resolution), ("noise", args.noise))}  # fmt: skip
         balance = bench.Balance(grams["res"], grams["noise"] or 0.0)
-        b = bench.trumpet_test(args.pump, rate, syringe, args.purge, balance, args.seed, line=line)
-        out.mkdir(parents=True, exist_ok=True)
+        if args.purge and args.pump != "syringe":
+            raise PumpsimError(f"--purge: only a syringe pump is purged, not {args.pump}")
+        with bar(f"trumpet test, {args.pump} pump", None):
+            b = bench.trumpet_test(args.pump, rate, syringe, args.purge, balance,
+                                   _seed(args.seed) or 0, line=line)  # fmt: skip
         table = b.table()
-        table.to_csv(out / "trumpet.csv", float_format="%.6g")
-        b.graph.to_frame().to_csv(out / "startup.csv", index=False, float_format="%.6g")
-        b.balance_log.to_csv(out / "balance.csv", index=False, float_format="%.10g")
-        paths = save_trumpet_figures(b, out)
+        with output_folder(out, force) as tmp:
+            table.to_csv(tmp / "trumpet.csv", float_format="%.6g")
+            b.graph.to_frame().to_csv(tmp / "startup.csv", index=False, float_format="%.6g")
+            b.balance_log.to_csv(tmp / "balance.csv", index=False, float_format="%.10g")
+            paths = [out / p.relative_to(tmp) for p in save_trumpet_figures(b, tmp)]
         print(f"{args.pump} at {rate:g} mL/h: A = {b.trumpet.A:+.3f} %")
         print(table.to_string(float_format=lambda x: f"{x:+.3f}"))
     else:
+        if args.rates is not None and args.rate is not None:
+            raise PumpsimError("--rate and --rates: give one rate or a sweep, not both")
         rates = _rate_list(args.rates or args.rate or "1 mL/h")
         threshold = parse(args.threshold, "pressure")
-        results = [bench.occlusion_test(args.pump, r, threshold, syringe, not args.no_purge,
-                                        args.back_off, line=line) for r in rates]  # fmt: skip
-        out.mkdir(parents=True, exist_ok=True)
+        results = []
+        with bar("occlusion tests", len(rates)) as advance:
+            for r in rates:
+                results.append(bench.occlusion_test(args.pump, r, threshold, syringe,
+                                                    not args.no_purge, args.back_off, line=line))
+                advance()  # fmt: skip
         table = bench.occlusion_table(results)
-        table.to_csv(out / "occlusion.csv", index=False, float_format="%.6g")
-        paths = [save_occlusion_figure(results, out)]
+        with output_folder(out, force) as tmp:
+            table.to_csv(tmp / "occlusion.csv", index=False, float_format="%.6g")
+            paths = [out / save_occlusion_figure(results, tmp).relative_to(tmp)]
         with pd.option_context("display.width", 200):
             print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print("wrote " + ", ".join(str(p) for p in [*paths, out]))
@@ -159,31 +222,45 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from pumpsim.scenario import load_scenario
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, **_load_options(args))
     print(f"{args.scenario}: valid ({sc.name}; {len(sc.pumps)} pump(s), {len(sc.events)} event(s))")
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from pumpsim.engine import simulate
+    from pumpsim.io import check_output
+    from pumpsim.progress import bar
     from pumpsim.scenario import load_scenario
 
-    sc = load_scenario(args.scenario, variant=args.variant)
+    if args.compare and args.variant is not None:
+        raise PumpsimError("--compare runs every variant; --variant runs one: give one of them")
+    options = _load_options(args)
+    seed = _seed(args.seed)
+    sc = load_scenario(args.scenario, variant=args.variant, **options)
     out = args.out if args.out is not None else Path("out") / args.scenario.stem
+    force = args.force or args.out is None  # pumpsim's own default folder: replaced
+    check_output(out, force)  # before the run, not after
+    plots = not args.no_plots and sc.output.plots  # the file's `output: {plots: false}` too
     if args.compare or (sc.compare and args.variant is None):
         from pumpsim.compare import run_comparison
 
-        comparison = run_comparison(args.scenario, seed=args.seed)
-        comparison.save(out)
+        arms = len(sc.variants) + (not any(v == {} for v in sc.variants.values()))
+        with bar(f"{sc.name}: comparing arms", arms) as advance:
+            comparison = run_comparison(args.scenario, seed=seed, controller=args.controller,
+                                        progress=advance, **options)  # fmt: skip
+        comparison.save(out, plots=plots, force=force)
         if not args.quiet:
-            _print_table(comparison.table(), f"{sc.name}: {len(comparison.results)} arms")
+            _print_comparison(comparison.table(), f"{sc.name}: {len(comparison.results)} arms")
             print(f"wrote {out}/")
         return 0
+    pop = sc.patient.population if sc.patient is not None else None
     try:
-        result = simulate(sc, seed=args.seed, controller=args.controller)
+        with bar(f"simulating {pop.n} patients" if pop else f"simulating {sc.name}", None):
+            result = simulate(sc, seed=seed, controller=args.controller)
     except PumpsimError as exc:
         raise PumpsimError(f"{args.scenario}: {exc}") from exc
-    result.save(out, plots=not args.no_plots)
+    result.save(out, plots=plots, force=force)
     if not args.quiet:
         _print_summary(result, out)
     return 0
@@ -219,14 +296,57 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _print_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
+def _console():  # type: ignore[no-untyped-def]
+    """The terminal's width on a terminal; wide enough for any table in a pipe or file."""
     from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    console.on_broken_pipe = _broken_pipe  # type: ignore[method-assign]  # one line, not silence
+    return console
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError("stdout closed")
+
+
+def _cell(value: object) -> str:
+    """A table cell: numbers to 4 significant digits (NaN as '-'), text escaped for rich."""
+    from rich.markup import escape
+
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return "-" if value != value else f"{value:.4g}"
+    return escape(str(value))
+
+
+def _table(names: Sequence[str], numeric: Sequence[bool], title: str | None = None):  # type: ignore[no-untyped-def]
+    """A rich table whose headers are shown as written ('[mL]' stays), numbers to the
+    right, and long cells folded (never cut) to fit the terminal."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(*[str(c) for c in frame.columns], title=title)
+    table = Table(title=escape(title) if title else None)
+    for name, number in zip(names, numeric, strict=True):
+        table.add_column(escape(str(name)), justify="right" if number else "left",
+                         overflow="fold")  # fmt: skip
+    return table
+
+
+def _print_table(frame, title: str) -> None:  # type: ignore[no-untyped-def]
+    table = _table([str(c) for c in frame.columns],
+                   [frame[c].dtype.kind in "fiu" for c in frame.columns], title)  # fmt: skip
     for row in frame.itertuples(index=False):
-        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
-    Console(width=max(160, Console().width)).print(table)
+        table.add_row(*[_cell(v) for v in row])
+    _console().print(table)
+
+
+def _print_comparison(frame, title: str) -> None:  # type: ignore[no-untyped-def]
+    """One table per drug, so every column names its drug (the title) and its unit."""
+    drugs = list(dict.fromkeys(frame["drug"])) if len(frame) else []
+    for drug in drugs:
+        part = frame[frame["drug"] == drug].dropna(axis=1, how="all").drop(columns="drug")
+        _print_table(part, f"{title}: {drug}" if len(drugs) > 1 else title)
 
 
 def _threshold(text: str | None, drug: str) -> dict[str, float] | None:
@@ -279,47 +399,58 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 def _cmd_routes(args: argparse.Namespace) -> int:
     from pumpsim.compare import compare_routes
+    from pumpsim.io import check_output
+    from pumpsim.progress import bar
 
+    out = args.out if args.out is not None else Path("out") / "routes"
+    force = args.force or args.out is None  # pumpsim's own default folder: replaced
+    check_output(out, force)
     routes = [r.strip() for r in args.routes.split(",")] if args.routes else None
     try:
-        comparison = compare_routes(
-            args.drug, args.dose, routes=routes, patient=_patient(args.patient),
-            duration=args.duration, salt=args.salt, pk_model=args.pk_model, over=args.over,
-        )  # fmt: skip
+        with bar(f"{args.dose} {args.drug} by route", len(routes) if routes else None) as step:
+            comparison = compare_routes(
+                args.drug, args.dose, routes=routes, patient=_patient(args.patient),
+                duration=args.duration, salt=args.salt, pk_model=args.pk_model, over=args.over,
+                progress=step,
+            )  # fmt: skip
     except KeyError as exc:
         raise PumpsimError(f"routes: {exc.args[0]}") from None
     thresholds = _threshold(args.threshold, args.drug)
-    comparison.save(args.out, thresholds)
-    _print_table(comparison.table(thresholds), comparison.results[next(iter(comparison.results))]
-                 .scenario.name.split(" [")[0])  # fmt: skip
+    comparison.save(out, thresholds, force=force)
+    _print_comparison(comparison.table(thresholds), comparison.results[
+        next(iter(comparison.results))].scenario.name.split(" [")[0])  # fmt: skip
     for c in comparison.citations():
         print(f"  {c}")
-    print(f"wrote {args.out}/")
+    print(f"wrote {out}/")
     return 0
 
 
 def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
-    from rich.table import Table
+    from rich.markup import escape
 
-    console = Console()
+    console = _console()
     s = result.summary
-    console.print(f"[bold]{s['scenario']}[/bold]  ({s['duration_s'] / 60:g} min, seed {s['seed']})")
+    console.print(f"[bold]{escape(s['scenario'])}[/bold]  ({s['duration_s'] / 60:g} min, "
+                  f"seed {s['seed']})")  # fmt: skip
     if s["pumps"]:
-        table = Table("pump", "kind", "drug", "route", "infused [mL]", "state", "alarms")
+        table = _table(["pump", "kind", "drug", "route", "infused [mL]", "state", "alarms"],
+                       [False] * 4 + [True, False, True])  # fmt: skip
         for pid, p in s["pumps"].items():
-            table.add_row(pid, p["kind"], p["drug"], p["route"], f"{p['volume_infused_mL']:.3f}",
-                          p["final_state"], str(p["alarms"]))  # fmt: skip
+            table.add_row(*[_cell(v) for v in (pid, p["kind"], p["drug"], p["route"])],
+                          f"{p['volume_infused_mL']:.3f}", _cell(p["final_state"]),
+                          _cell(p["alarms"]))  # fmt: skip
         console.print(table)
-    if s["drugs"]:
-        table = Table("drug", "model", "Cmax", "Tmax [min]", "AUC", "given")
+    if s["drugs"]:  # one row per drug, each value with that drug's unit
+        table = _table(["drug", "model", "Cmax", "Tmax [min]", "AUC", "given"],
+                       [False, False, True, True, True, True])  # fmt: skip
         for name, d in s["drugs"].items():
-            table.add_row(name, d["model"], f"{d['cmax']:.4g} {d['plasma_unit']}",
-                          f"{d['tmax_s'] / 60:.1f}", f"{d['auc']:.4g} {d['auc_unit']}",
-                          f"{d['given']:.4g} {d['amount_unit']}")  # fmt: skip
+            table.add_row(_cell(name), _cell(d["model"]),
+                          _cell(f"{d['cmax']:.4g} {d['plasma_unit']}"),
+                          f"{d['tmax_s'] / 60:.1f}", _cell(f"{d['auc']:.4g} {d['auc_unit']}"),
+                          _cell(f"{d['given']:.4g} {d['amount_unit']}"))  # fmt: skip
         console.print(table)
     for w in s["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+        console.print(f"[yellow]warning:[/yellow] {escape(str(w))}")
     verdicts = s.get("requirements", {})
     failed = [rid for rid, v in verdicts.items() if v["status"] == "fail"]
     if verdicts:
@@ -327,9 +458,9 @@ def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
         idle = len(verdicts) - passed - len(failed)
         console.print(f"safety requirements: {passed} pass, {len(failed)} fail, "
                       f"{idle} not exercised by this scenario"
-                      + (f" ([red]{', '.join(failed)}[/red])" if failed else ""),
+                      + (f" ([red]{escape(', '.join(failed))}[/red])" if failed else ""),
                       soft_wrap=True)  # one line: never break a requirement ID  # fmt: skip
-    console.print(f"wrote {out}/")
+    console.print(f"wrote {escape(str(out))}/")
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -364,12 +495,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `pumpsim run ... | head -1`: the reader left
+        _quiet_stdout()
+        print("pumpsim: the output pipe was closed before pumpsim finished writing "
+              "(its files are complete)", file=sys.stderr)  # fmt: skip
+        return 1
+    except MemoryError:
+        print("pumpsim: out of memory; lengthen output.interval, shorten the duration or the "
+              "population", file=sys.stderr)  # fmt: skip
+        return 1
+    except OSError as exc:  # a file or folder the system refused
+        if args.debug:
+            traceback.print_exc()
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"pumpsim: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except Exception as exc:  # an internal error: say so, keep it one line
         if args.debug:
             raise
         print(f"pumpsim: internal error: {type(exc).__name__}: {exc} (run with --debug)",
               file=sys.stderr)  # fmt: skip
         return 2
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit flush does not fail on a closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (e.g. captured): nothing to flush
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

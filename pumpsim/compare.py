@@ -9,7 +9,7 @@ same dose by IV, SC, IM, IO and epidural — from a drug and a dose.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,9 @@ class Comparison:
     def table(self, thresholds: Mapping[str, float] | None = None) -> pd.DataFrame:
         """Exposure per arm and drug: route(s), F, Cmax, Tmax [min], AUC, time above.
 
+        Numbers are numbers: ``F`` is the bioavailability (a fraction; NaN when
+        an arm gives a drug by several routes, which a ``F by route`` column then
+        lists). Each concentration column names its unit, e.g. ``Cmax [ng/mL]``.
         ``thresholds`` maps drug -> plasma concentration in the drug's plasma
         unit; with it, the table has a ``time_above_min`` column.
         """
@@ -69,16 +72,20 @@ class Comparison:
             t = res.timeseries.index.to_numpy(dtype=float)
             for drug, d in res.summary["drugs"].items():
                 routes = d.get("routes", {})
+                bio = [float(r["bioavailability"]) for r in routes.values()]
                 row: dict[str, Any] = {
                     "arm": arm,
                     "drug": drug,
                     "route": ",".join(routes) or "-",
-                    "F": ",".join(f"{r['bioavailability']:.2f}" for r in routes.values()) or "-",
+                    "F": bio[0] if len(bio) == 1 else float("nan"),  # several: F by route
                     f"Cmax [{d['plasma_unit']}]": d["cmax"],
                     "Tmax [min]": d["tmax_s"] / 60.0,
                     f"AUC [{d['auc_unit']}]": d["auc"],
                     "model": d["model"],
                 }
+                if len(bio) > 1:
+                    row["F by route"] = ", ".join(f"{r} {f:.3g}" for r, f in zip(routes, bio,
+                                                                                strict=True))
                 if thresholds and drug in thresholds:
                     conc = res.timeseries[f"patient.{drug}.plasma[{d['plasma_unit']}]"].to_numpy()
                     row["time_above_min"] = time_above(t, conc, thresholds[drug]) / 60.0
@@ -142,20 +149,27 @@ class Comparison:
             engine.set(rect=(0, bottom, 1, 1 - bottom))  # type: ignore[call-arg]
         return fig
 
-    def save(self, out_dir: str | Path, thresholds: Mapping[str, float] | None = None) -> Path:
-        """Each arm's files under ``arms/<arm>/``, ``comparison.csv``, ``plots/comparison.png``."""
-        from matplotlib.figure import Figure
+    def save(self, out_dir: str | Path, thresholds: Mapping[str, float] | None = None,
+             plots: bool = True, force: bool = False) -> Path:  # fmt: skip
+        """Each arm's files under ``arms/<arm>/``, ``comparison.csv``, ``plots/comparison.png``,
+        into the new or empty folder ``out_dir`` as a whole (see :func:`pumpsim.io.output_folder`;
+        ``force`` replaces an earlier pumpsim output)."""
+        from pumpsim.io import output_folder, write_files
 
-        out = Path(out_dir)
-        for arm, res in self.results.items():
-            res.save(out / "arms" / arm, plots=False)
-        self.table(thresholds).to_csv(out / "comparison.csv", index=False, float_format="%.6g")
-        (out / "plots").mkdir(parents=True, exist_ok=True)
-        for drug in self.drugs():
-            fig = self.figure(drug, fig=Figure(figsize=(12, 5.5), layout="constrained"))
-            name = "comparison.png" if drug == self.drugs()[0] else f"comparison_{drug}.png"
-            fig.savefig(out / "plots" / name, dpi=110)
-        return out
+        with output_folder(out_dir, force) as tmp:
+            for arm, res in self.results.items():
+                write_files(res, tmp / "arms" / arm, plots=False)
+            self.table(thresholds).to_csv(tmp / "comparison.csv", index=False,
+                                          float_format="%.6g")  # fmt: skip
+            if plots:
+                from matplotlib.figure import Figure
+
+                (tmp / "plots").mkdir()
+                for drug in self.drugs():
+                    fig = self.figure(drug, fig=Figure(figsize=(12, 5.5), layout="constrained"))
+                    name = "comparison.png" if drug == self.drugs()[0] else f"comparison_{drug}.png"
+                    fig.savefig(tmp / "plots" / name, dpi=110)
+        return Path(out_dir)
 
 
 def _clip_spikes(ax: Any, unit: str, ratio: float = 5.0) -> None:
@@ -180,7 +194,12 @@ def _short(citation: str) -> str:
 
 
 def run_comparison(
-    source: Any, seed: int | None = None, arms: Sequence[str] | None = None
+    source: Any,
+    seed: int | None = None,
+    arms: Sequence[str] | None = None,
+    controller: Any = None,
+    progress: Callable[[str], None] | None = None,
+    **load_options: Any,
 ) -> Comparison:
     """Run the arms of a scenario (default: every variant) with the same seed.
 
@@ -202,7 +221,10 @@ def run_comparison(
     Notes
     -----
     The unmodified scenario runs as arm ``base`` unless one of its variants
-    is empty (``{}``), which then names the base arm.
+    is empty (``{}``), which then names the base arm. ``controller`` (a factory or
+    ``"module:Class"``) runs every pump of every arm, as in :func:`pumpsim.simulate`;
+    ``progress`` is called with each arm's name once it has run; ``load_options``
+    go to :func:`pumpsim.load_scenario` (``allow_controller``, ``allow_paths``, ``limits``).
 
     References
     ----------
@@ -216,11 +238,17 @@ def run_comparison(
                             label)  # fmt: skip
     variants = raw.get("variants") or {}
     has_empty = any(variants.get(n) == {} for n in names)
+    if isinstance(controller, str):
+        from pumpsim.pump.controller import load_controller
+
+        controller = load_controller(controller)  # imported once, for every arm
+    plan = ([("base", None)] if arms is None and not has_empty else []) + [(n, n) for n in names]
+    scenarios = {arm: load_scenario(source, variant=v, **load_options) for arm, v in plan}
     results: dict[str, Result] = {}
-    if arms is None and not has_empty:
-        results["base"] = simulate(load_scenario(raw), seed=seed)
-    for name in names:
-        results[name] = simulate(load_scenario(source, variant=name), seed=seed)
+    for arm, sc in scenarios.items():
+        results[arm] = simulate(sc, seed=seed, controller=controller)
+        if progress is not None:
+            progress(arm)
     return Comparison(results)
 
 
@@ -235,6 +263,7 @@ def compare_routes(
     pk_model: str | None = None,
     seed: int | None = None,
     over: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Comparison:
     """The same ``dose`` of ``drug`` by each route, one arm per route.
 
@@ -297,7 +326,7 @@ def compare_routes(
         "compare": True,
     }
     try:
-        return run_comparison(scenario, seed=seed, arms=routes)
+        return run_comparison(scenario, seed=seed, arms=routes, progress=progress)
     except ScenarioError as exc:  # name the arguments, not the scenario built from them
         raise ScenarioError([Problem(_ROUTES_ARGS.get(p.path, p.path), p.message)
                              for p in exc.problems], "compare_routes") from None  # fmt: skip

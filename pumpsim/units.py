@@ -31,6 +31,7 @@ pumpsim stays fast.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -103,16 +104,46 @@ def _clean(text: str) -> str:
     return text.strip()
 
 
+#: a quantity is a plain number and a unit, nothing else: no arithmetic reaches pint
+_NUMBER_TEXT = r"[-+]?(?:\d{1,30}(?:\.\d{0,30})?|\.\d{1,30})(?:[eE][-+]?\d{1,4})?"
+_FACTOR = r"[A-Za-z_]{1,24}(?:\s*(?:\*\*|\^)\s*-?[1-4])?"
+_GROUP = rf"(?:{_FACTOR}|\(\s*{_FACTOR}(?:\s*[*/]\s*{_FACTOR}){{0,3}}\s*\))"
+_UNIT_TEXT = rf"(?:1\s*)?/?\s*{_GROUP}(?:(?:\s*[*/]\s*|\s+){_GROUP}){{0,5}}"
+_GRAMMAR = re.compile(rf"\s*({_NUMBER_TEXT})\s*({_UNIT_TEXT})?\s*")
+#: longest quantity text read (the longest pumpsim's own examples use is ~20 characters)
+MAX_QUANTITY_LENGTH = 80
+
+
 def _quantity(text: str) -> Any:
+    """A pint Quantity from ``text``: a number and a unit, checked by a strict grammar.
+
+    Only the unit (names, ``*``, ``/``, one level of parentheses, small integer
+    powers) is handed to pint; the number is read by ``float``. Arithmetic such
+    as ``9**9**9 mL/h`` never reaches an evaluator.
+    """
     if not isinstance(text, str):
         raise UnitError(f"expected a string with a unit, such as '30 min', got {text!r}")
+    shown = text if len(text) <= MAX_QUANTITY_LENGTH else text[:MAX_QUANTITY_LENGTH] + "..."
+    if len(text) > MAX_QUANTITY_LENGTH:
+        raise UnitError(f"{shown!r} is too long for a quantity: write a number and a unit")
     if not _NUMBER.match(text):
         raise UnitError(f"{text!r} does not start with a number")
+    m = _GRAMMAR.fullmatch(_clean(text).replace("·", "*"))
+    if m is None:
+        raise UnitError(
+            f"{text!r}: write one number and a unit, such as '2 mL/h' (no arithmetic)"
+        )
+    magnitude = float(m[1])
+    if not math.isfinite(magnitude):
+        raise UnitError(f"{text!r}: the number must be finite")
+    unit = (m[2] or "").strip()
+    if unit.startswith("/"):
+        unit = "1" + unit
     ureg = _registry()
     import pint
 
     try:
-        q = ureg.Quantity(_clean(text))
+        q = ureg.Quantity(magnitude, unit) if unit else ureg.Quantity(magnitude)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitError(f"{text!r}: unknown unit ({exc})") from None
     except Exception as exc:  # pint raises several kinds for unparseable text
@@ -120,6 +151,13 @@ def _quantity(text: str) -> Any:
     if not hasattr(q, "magnitude"):
         raise UnitError(f"{text!r} has no unit")
     return q
+
+
+def _finite(value: float, text: str) -> float:
+    """``value`` (a quantity converted to pumpsim's unit) when finite, else a UnitError."""
+    if not math.isfinite(value):
+        raise UnitError(f"{text!r} is too large: pumpsim reads finite quantities only")
+    return value
 
 
 # -- fast path -----------------------------------------------------------------------
@@ -181,6 +219,8 @@ _FAST_UNIT = re.compile(r"[A-Za-z]+(?:\s*/\s*[A-Za-z]+)*")
 def _fast(text: str) -> tuple[float, float, float, tuple[int, ...]] | None:
     """``(number, numerator factor, denominator factor, dimensions)`` of a ``"<number>
     <unit>[/<unit>...]"`` text made of :data:`_SIMPLE` units only, else None."""
+    if len(text) > MAX_QUANTITY_LENGTH:
+        return None  # the strict reader below refuses it with the reason
     m = _NUMBER.match(text)
     if m is None:
         return None
@@ -229,7 +269,7 @@ def _parse_cached(text: str, kind: str) -> float:
     # a pure function of its arguments: caching only saves pint's parsing time
     fast, wanted = _fast(text), _FAST_KINDS.get(kind)
     if fast is not None and wanted is not None and fast[3] == wanted[0]:
-        return fast[0] * (fast[1] / wanted[1]) / fast[2]
+        return _finite(fast[0] * (fast[1] / wanted[1]) / fast[2], text)
     target, label = KINDS[kind]
     q = _quantity(text)
     if q.dimensionless and kind != "frequency":
@@ -238,10 +278,11 @@ def _parse_cached(text: str, kind: str) -> float:
     import pint
 
     try:
-        return (
+        return _finite(
             float(q.to(ureg(target)).magnitude)
             if kind != "temperature"
-            else float(q.to(ureg.degC).magnitude)
+            else float(q.to(ureg.degC).magnitude),
+            text,
         )
     except pint.errors.DimensionalityError:
         raise UnitError(
@@ -309,7 +350,8 @@ def _parse_amount_cached(text: str, kind: str) -> Amount:
         for unit in ("mg", "IU"):
             if fast[3] == tuple(a + b for a, b in zip(_dims(**{unit: 1}),
                                                       _FAST_AMOUNT_REST[kind], strict=True)):
-                return Amount(fast[0] * fast[1] / fast[2], unit, per_kg)  # type: ignore[arg-type]
+                value = _finite(fast[0] * fast[1] / fast[2], text)
+                return Amount(value, unit, per_kg)  # type: ignore[arg-type]
     q = _quantity(body)
     ureg = _registry()
     import pint
@@ -319,7 +361,7 @@ def _parse_amount_cached(text: str, kind: str) -> Amount:
             value = float(q.to(ureg(f"{'milligram' if unit == 'mg' else 'IU'} {rest}")).magnitude)
         except pint.errors.DimensionalityError:
             continue
-        return Amount(value, unit, per_kg)  # type: ignore[arg-type]
+        return Amount(_finite(value, text), unit, per_kg)  # type: ignore[arg-type]
     raise UnitError(
         f"{text!r} is not a {kind.replace('_', ' ')}; write one such as {_example(kind)}"
     )
@@ -369,11 +411,12 @@ def parse_creatinine(text: str) -> float:
     import pint
 
     try:
-        return float(q.to(ureg("mg/dL")).magnitude)
+        return _finite(float(q.to(ureg("mg/dL")).magnitude), text)
     except pint.errors.DimensionalityError:
         pass
     try:
-        return float(q.to(ureg("umol/L")).magnitude) * CREATININE_MOLAR_MASS / 1e4
+        value = float(q.to(ureg("umol/L")).magnitude) * CREATININE_MOLAR_MASS / 1e4
+        return _finite(value, text)
     except pint.errors.DimensionalityError:
         raise UnitError(
             f"{text!r} is not a concentration; write e.g. '1.0 mg/dL' or '88 umol/L'"

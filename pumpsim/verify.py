@@ -164,12 +164,24 @@ def why_not(r: dict[str, Any]) -> str:
 
 def suite(folder: str | Path | None = None) -> list[tuple[Path, list[str]]]:
     """The conformance scenarios: (file, requirement IDs it is designed for)."""
-    import yaml
+    from pumpsim.errors import Problem, ScenarioError
+    from pumpsim.safeyaml import ReadError, load_text, read_bytes
 
     base = Path(folder) if folder is not None else Path(
         str(resources.files("pumpsim").joinpath("data/conformance")))  # fmt: skip
-    data = yaml.safe_load((base / "suite.yaml").read_text("utf-8"))
-    return [(base / row["file"], list(row.get("exercises", []))) for row in data["scenarios"]]
+    label = str(base / "suite.yaml")
+    try:  # bounded and data only (pumpsim.safeyaml)
+        data = load_text(read_bytes(base / "suite.yaml"), "yaml")
+    except ReadError as exc:
+        raise ScenarioError([Problem(exc.path, exc.message)], label) from None
+    out = []
+    for i, row in enumerate(data["scenarios"]):
+        path = base / row["file"]
+        if not path.resolve().is_relative_to(base.resolve()):  # a suite stays in its folder
+            raise ScenarioError([Problem(f"scenarios[{i}].file", f"{row['file']!r} is outside "
+                                         f"the suite's folder {base}")], label)  # fmt: skip
+        out.append((path, list(row.get("exercises", []))))
+    return out
 
 
 def _label(controller: Any) -> str:

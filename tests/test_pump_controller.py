@@ -285,13 +285,14 @@ def test_user_controller_from_a_file_and_from_the_scenario(tmp_path, monkeypatch
     res = simulate(sc, controller=str(tmp_path / "my_firmware.py") + ":Steady")
     assert flow_at(res, 3600.0) == pytest.approx(10.0)  # it ignores the VTBI: its choice
     monkeypatch.syspath_prepend(str(tmp_path))
-    res2 = simulate(dict(sc, controller="my_firmware:Steady"))
+    res2 = simulate(dict(sc, controller="my_firmware:Steady"), allow_controller=True)
     assert res2.timeseries.equals(res.timeseries)
-    # a scenario file next to the module names it relative to itself
+    # a scenario file next to the module names it relative to itself (when allowed to run it)
     path = tmp_path / "s.yaml"
     path.write_text("controller: my_firmware.py:Steady\n"
                     "pumps: [{id: A, drug: fluid, program: [{rate: 10 mL/h}]}]\n")  # fmt: skip
-    assert simulate(path).timeseries["pump.A.flow[mL/h]"].iloc[-1] == pytest.approx(10.0)
+    res3 = simulate(path, allow_controller=True)
+    assert res3.timeseries["pump.A.flow[mL/h]"].iloc[-1] == pytest.approx(10.0)
 
 
 @pytest.mark.parametrize(("spec", "message"), [

@@ -92,8 +92,9 @@ class Result:
 
         return overview(self, **kwargs)
 
-    def save(self, out_dir: str | Path, plots: bool = True) -> Path:
-        """Write the run's files into ``out_dir`` (see :func:`pumpsim.io.write_result`).
+    def save(self, out_dir: str | Path, plots: bool = True, force: bool = False) -> Path:
+        """Write the run's files into the new or empty folder ``out_dir`` (see
+        :func:`pumpsim.io.write_result`).
 
         Parameters
         ----------
@@ -102,6 +103,8 @@ class Result:
             ``scenario.resolved.yaml`` and ``plots/*.png``.
         plots : bool
             Also draw the figures.
+        force : bool
+            Replace an earlier pumpsim output in ``out_dir``.
 
         Returns
         -------
@@ -110,7 +113,7 @@ class Result:
         """
         from pumpsim.io import write_result
 
-        return write_result(self, out_dir, plots=plots)
+        return write_result(self, out_dir, plots=plots, force=force)
 
 
 def exposure_metrics(time_s: np.ndarray, conc: np.ndarray) -> dict[str, Any]:

@@ -312,6 +312,7 @@ def simulate(
     scenario: str | Path | Mapping[str, Any] | Scenario,
     seed: int | None = None,
     controller: ControllerFactory | str | None = None,
+    **load_options: Any,
 ) -> Result:
     """Run a scenario and return its :class:`~pumpsim.engine.result.Result`.
 
@@ -327,6 +328,9 @@ def simulate(
         taking a :class:`~pumpsim.pump.controller.PumpConfig` is one), or
         ``"package.module:Name"``; default the scenario's ``controller``, else
         the reference controller.
+    **load_options
+        Passed to :func:`pumpsim.load_scenario`: ``allow_controller=True`` lets a
+        file's own ``controller`` run, ``allow_paths`` and ``limits``.
 
     Returns
     -------
@@ -354,5 +358,5 @@ def simulate(
     .. [1] docs/references.md [VanLoan1978] [Moler2003]. The models a run used
        are listed in ``summary["citations"]``, each with its docs/references.md entry.
     """
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, **load_options)
     return Simulation(sc, seed=seed, controller=controller).run()

@@ -332,17 +332,18 @@ def load_library(path: str | Path) -> DrugLibrary:
     DrugLibraryError
         One line naming the file, the entry and what is wrong.
     """
-    import yaml
+    from pumpsim.safeyaml import ReadError, load_text, read_bytes
 
     if str(path) == "builtin":
         return builtin_library()
     p = Path(path)
     if not p.is_file():
         raise DrugLibraryError(f"{p}: no such drug library file")
-    try:
-        data = yaml.safe_load(p.read_text("utf-8"))
-    except yaml.YAMLError as exc:
-        raise DrugLibraryError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    try:  # bounded, data only, no duplicate keys (pumpsim.safeyaml)
+        data = load_text(read_bytes(p), "yaml")
+    except ReadError as exc:
+        where = f"{exc.path}: " if exc.path else ""
+        raise DrugLibraryError(f"{p}: {where}{exc.message}") from None
     return _library(data, str(p))
 
 

@@ -8,6 +8,8 @@ user fixes a file in one pass.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pumpsim.errors import Problem
 from pumpsim.pk.covariates import Covariates
 from pumpsim.pk.population import varied_parameters
@@ -16,7 +18,8 @@ from pumpsim.scenario.clinical import check_bedside
 from pumpsim.scenario.programming import check_operation, check_steps, step_ends, step_length
 from pumpsim.scenario.schema import BolusEvent, OcclusionEvent, Pump, Scenario
 
-__all__ = ["check_scenario", "covariates", "default_duration", "DEFAULT_MAX_RATE"]
+__all__ = ["check_scenario", "check_size", "covariates", "default_duration", "DEFAULT_MAX_RATE",
+           "Limits", "BMI_RANGE"]
 
 #: highest rate [mL/s] a pump accepts when its settings give none (1200 mL/h)
 DEFAULT_MAX_RATE = 1200.0 / 3600.0
@@ -301,6 +304,7 @@ def check_scenario(sc: Scenario) -> list[Problem]:
     for i, pump in enumerate(sc.pumps):
         _check_pump(i, pump, sc, duration, problems)
     _check_physics(sc, problems)
+    _check_body(sc, problems)
     check_operation(sc, lambda p: p.settings.max_rate or DEFAULT_MAX_RATE, problems)
     problems += check_bedside(sc)  # clinicians, interlock, PCA demand
     for i, ev in enumerate(sc.events):
@@ -398,3 +402,163 @@ def _pd_biophases(sc: Scenario) -> dict[str, float]:
     from pumpsim.engine.physiology import pd_effect_sites  # the engine imports this module
 
     return pd_effect_sites(sc)
+
+
+#: body-mass index [kg/m^2] a patient may have: a plausibility bound chosen by pumpsim (not a
+#: published limit) to refuse bodies that cannot exist (70 kg at 30 cm) while keeping every
+#: real one: below the median preterm infant at 22 weeks on the preterm growth charts
+#: (docs/references.md [Fenton2013]: about 0.5 kg at 28 cm, BMI about 6) and above the
+#: heaviest adults reported in the medical literature (BMI well under 200)
+BMI_RANGE = (4.0, 200.0)
+
+
+def _check_body(sc: Scenario, problems: list) -> None:
+    """A body that can exist (BMI, lean mass within the weight, creatinine) and seeds >= 0.
+
+    Each PK model's own fitted ranges are checked by its ``check`` (errors and warnings).
+    """
+    if sc.seed is not None and sc.seed < 0:
+        problems.append(Problem("seed", f"{sc.seed} is negative; a seed is 0 or more"))
+    p = sc.patient
+    if p is None:
+        return
+    pop = p.population
+    if pop is not None and pop.seed is not None and pop.seed < 0:
+        problems.append(Problem("patient.population.seed",
+                                f"{pop.seed} is negative; a seed is 0 or more"))  # fmt: skip
+    bmi = p.weight / (p.height / 100.0) ** 2
+    if not BMI_RANGE[0] <= bmi <= BMI_RANGE[1]:
+        problems.append(Problem("patient.weight", f"{p.weight:g} kg at {p.height:g} cm is a "
+                                f"body-mass index of {bmi:.3g} kg/m2; allowed "
+                                f"{BMI_RANGE[0]:g}-{BMI_RANGE[1]:g} (no person measured "
+                                "lies outside)"))  # fmt: skip
+    _check_amounts(sc, problems)
+    lbm = p.lean_body_mass
+    if lbm is not None and not 0.0 < lbm <= p.weight:
+        problems.append(Problem("patient.lean_body_mass", f"{lbm:g} kg in a {p.weight:g} kg "
+                                "patient; allowed: above 0 and at most the weight"))  # fmt: skip
+    if p.creatinine is not None and not p.creatinine > 0.0:
+        problems.append(Problem("patient.creatinine", "must be greater than zero, "
+                                "e.g. '1.0 mg/dL' or '88 umol/L'"))  # fmt: skip
+
+
+#: most drug per mL [mg/mL]: a solution holds less solute than its own mass (water: 1000 mg/mL),
+#: so twice that cannot be a real concentration
+MAX_MG_PER_ML = 2000.0
+#: most international units per mL and per dose: plausibility bounds chosen by pumpsim, far
+#: above any product (heparin vials hold up to tens of thousands of IU/mL)
+MAX_IU_PER_ML = 1e6
+MAX_IU_DOSE = 1e9
+
+
+def _check_amounts(sc: Scenario, problems: list) -> None:
+    """Concentrations a solution can hold, and single doses no larger than the patient."""
+    weight = sc.patient.weight if sc.patient is not None else None
+    for i, pump in enumerate(sc.pumps):
+        c = pump.concentration
+        top = MAX_MG_PER_ML if c is not None and c.unit == "mg" else MAX_IU_PER_ML
+        if c is not None and not 0.0 < c.value <= top:
+            problems.append(Problem(f"pumps[{i}].concentration", f"{c.value:g} {c.unit}/mL; "
+                                    f"allowed: above 0 and at most {top:g} {c.unit}/mL (no "
+                                    "solution holds more than its own mass)"))  # fmt: skip
+    for i, ev in enumerate(sc.events):
+        if not isinstance(ev, BolusEvent) or weight is None:
+            continue
+        dose = ev.dose.for_weight(weight)
+        top = weight * 1e6 if ev.dose.unit == "mg" else MAX_IU_DOSE
+        if dose > top:
+            what = f"the patient's body mass ({weight:g} kg)" if ev.dose.unit == "mg" else (
+                f"{top:g} IU")
+            problems.append(Problem(f"events[{i}].dose", f"{dose:g} {ev.dose.unit} is more than "
+                                    f"{what}"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one run may produce, checked before it starts (raise them to go further).
+
+    Attributes
+    ----------
+    max_output_rows : int
+        Rows of the time series (duration / output interval); the values kept
+        (rows x columns, every patient of a population counted) may be at most
+        :data:`CELLS_PER_ROW` times this.
+    max_events : int
+        Simulated events: PCA presses, expected stochastic demands, volumetric
+        pump strokes, scripted events.
+    """
+
+    max_output_rows: int = 1_000_000
+    max_events: int = 1_000_000
+
+
+#: values per time-series row allowed on average: max cells = max_output_rows x this
+CELLS_PER_ROW = 40
+
+
+def _columns(sc: Scenario) -> tuple[int, int]:
+    """Estimated (time-series columns, values per row kept per patient of a population)."""
+    drugs = {p.drug for p in sc.pumps} | {e.drug for e in sc.events if isinstance(e, BolusEvent)}
+    vitals = sc.patient is not None and sc.patient.vitals is not None
+    pop = sc.patient.population if sc.patient is not None else None
+    per_drug = 2 * (len(pop.percentiles) if pop is not None else 1)
+    columns = 8 * len(sc.pumps) + 2 * len(sc.manifolds) + per_drug * len(drugs) + 10 * vitals
+    per_patient = (2 * len(drugs) + 6 * vitals) if pop is not None else 0
+    return columns + 1, per_patient
+
+
+def _events(sc: Scenario, duration: float) -> list[tuple[float, str]]:
+    """(estimated simulated events, field path) for every source of many events."""
+    out: list[tuple[float, str]] = [(float(len(sc.events)), "events")]
+    for i, ev in enumerate(sc.events):
+        until = getattr(ev, "until", None)
+        end = min(until if until is not None else duration, duration)
+        every = getattr(ev, "every", None)
+        if ev.type == "pca_press" and every:
+            out.append((max(end - ev.at, 0.0) / every + 1, f"events[{i}].every"))
+        elif ev.type == "pca_demand":
+            mean = ev.rate * max(end - ev.at, 0.0)  # type: ignore[union-attr]
+            out.append((mean + 10.0 * mean**0.5, f"events[{i}].rate"))
+    for i, pump in enumerate(sc.pumps):
+        if pump.kind != "volumetric":
+            continue
+        from pumpsim.pump.mechanism import STROKE_VOLUME
+
+        stroke = pump.mechanism.stroke_volume or STROKE_VOLUME
+        rates = [getattr(step, "rate", None) for step in pump.program]
+        top = (max(r for r in rates if r is not None) if all(r is not None for r in rates)
+               and rates else pump.settings.max_rate or DEFAULT_MAX_RATE)  # fmt: skip
+        out.append((2.0 * top * duration / stroke, f"pumps[{i}].mechanism.stroke_volume"))
+    return out
+
+
+def check_size(sc: Scenario, limits: Limits) -> list[Problem]:
+    """The output and event count a run of ``sc`` would produce, against ``limits``."""
+    problems: list[Problem] = []
+    duration = sc.duration if sc.duration is not None else default_duration(sc)
+    rows = duration / sc.output.interval + 1
+    columns, per_patient = _columns(sc)
+    n = sc.patient.population.n if sc.patient and sc.patient.population else 0
+    cells = rows * (columns + n * per_patient)
+    raise_it = "or raise the limit (pumpsim run --max-output-rows N; Python: limits=Limits(...))"
+    if rows > limits.max_output_rows:
+        problems.append(Problem("output.interval", f"the run would record {rows:.3g} rows "
+                                f"({duration:g} s every {sc.output.interval:g} s), more than "
+                                f"the limit of {limits.max_output_rows}: lengthen the interval, "
+                                f"shorten the duration, {raise_it}"))  # fmt: skip
+    elif cells > limits.max_output_rows * CELLS_PER_ROW:
+        problems.append(Problem("output.interval", f"the run would keep about {cells:.3g} values "
+                                f"({rows:.3g} rows x {columns + n * per_patient} columns and "
+                                f"patients), more than the limit of "
+                                f"{limits.max_output_rows * CELLS_PER_ROW:.3g}: lengthen the "
+                                f"interval, shorten the duration or the population, "
+                                f"{raise_it}"))  # fmt: skip
+    total = sum(count for count, _ in _events(sc, duration))
+    if total > limits.max_events:
+        count, where = max(_events(sc, duration))
+        problems.append(Problem(where, f"the run would simulate about {total:.3g} events "
+                                f"({count:.3g} from here), more than the limit of "
+                                f"{limits.max_events}: space them out, shorten the duration, or "
+                                "raise the limit (pumpsim run --max-events N; Python: "
+                                "limits=Limits(max_events=N))"))  # fmt: skip
+    return problems

@@ -8,63 +8,97 @@ what is allowed there.
 from __future__ import annotations
 
 import difflib
-import sys
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from pumpsim.errors import Problem, ScenarioError, UnitError
-from pumpsim.scenario.checks import check_scenario, default_duration
-from pumpsim.scenario.programming import anchor_paths
+from pumpsim.scenario.checks import Limits, check_scenario, check_size, default_duration
 from pumpsim.scenario.schema import Scenario
 from pumpsim.scenario.variants import apply_variant
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+__all__ = ["load_scenario", "read_file", "dump_scenario", "Limits"]
 
-__all__ = ["load_scenario", "read_file", "dump_scenario"]
+#: the file suffixes pumpsim reads, and how
+SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 
 
 def read_file(path: str | Path) -> dict[str, Any]:
-    """The raw mapping in a YAML (.yaml, .yml) or TOML (.toml) scenario file."""
+    """The raw mapping in a YAML (.yaml, .yml) or TOML (.toml) scenario file.
+
+    The file is read as data only and within bounds (:mod:`pumpsim.safeyaml`):
+    at most 1 MB, no duplicate keys, a bounded number of YAML aliases, finite
+    numbers only.
+    """
+    from pumpsim.safeyaml import ReadError, load_text, read_bytes
+
     path = Path(path)
     label = str(path)
-    if not path.is_file():
-        raise ScenarioError([Problem("", "no such file")], label)
-    text = path.read_text(encoding="utf-8")
     suffix = path.suffix.lower()
     try:
-        if suffix == ".toml":
-            data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            raise ScenarioError(
-                [Problem("", f"unknown file type {suffix!r}; allowed: .yaml, .yml, .toml")], label
-            )
-    except ScenarioError:
-        raise
-    except Exception as exc:  # yaml.YAMLError, tomllib.TOMLDecodeError
-        first = str(exc).strip().splitlines()
-        where = " ".join(line.strip() for line in first[:3])
-        raise ScenarioError(
-            [Problem("", f"not valid {suffix[1:].upper()}: {where}")], label
-        ) from None
+        if suffix not in SUFFIXES:
+            if not path.exists():
+                raise ReadError("", "no such file")
+            raise ReadError("", f"unknown file type {suffix!r}; allowed: .yaml, .yml, .toml")
+        data = load_text(read_bytes(path), SUFFIXES[suffix])
+    except ReadError as exc:
+        raise ScenarioError([Problem(exc.path, exc.message)], label) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem("", "must be a mapping of keys (name, pumps, ...)")], label)
     return data
 
 
+class _Policy:
+    """What a loaded scenario may do beyond data: run a controller, open files elsewhere."""
+
+    def __init__(self, folder: Path, allow_controller: bool,
+                 allow_paths: Sequence[str | Path]) -> None:  # fmt: skip
+        self.folder = folder
+        self.allow_controller = allow_controller
+        self.roots = [folder.resolve(), *(Path(p).resolve() for p in allow_paths)]
+
+    def apply(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+        """``data`` with file paths anchored to the scenario's folder; what it may not do."""
+        out = dict(data)
+        problems: list[Problem] = []
+        lib = out.get("drug_library")
+        if isinstance(lib, str) and lib != "builtin":
+            path = self.folder / lib  # an absolute path stays itself
+            if not any(path.resolve().is_relative_to(root) for root in self.roots):
+                problems.append(Problem("drug_library", f"{lib!r} is outside the scenario's "
+                                        f"folder {self.folder}: a scenario file opens files in "
+                                        "its own folder only; allow another folder with "
+                                        "--allow-path DIR (Python: allow_paths=[DIR])"))
+            out["drug_library"] = str(path)
+        ctl = out.get("controller")
+        if isinstance(ctl, str):
+            from pumpsim.pump.controller import BUILTIN_CONTROLLERS
+
+            if ctl in BUILTIN_CONTROLLERS or ctl in BUILTIN_CONTROLLERS.values():
+                return out, problems
+            if not self.allow_controller:
+                problems.append(Problem("controller", f"{ctl!r} is code: a scenario file runs "
+                                        "no code unless you allow it; run with "
+                                        "--allow-controller, or name a controller with "
+                                        "--controller (Python: allow_controller=True)"))
+            elif ".py:" in ctl:
+                file, _, name = ctl.rpartition(":")
+                if not Path(file).is_absolute() and (self.folder / file).is_file():
+                    out["controller"] = f"{self.folder / file}:{name}"
+        return out, problems
+
+
 def load_scenario(
-    source: str | Path | Mapping[str, Any] | Scenario, variant: str | None = None
+    source: str | Path | Mapping[str, Any] | Scenario,
+    variant: str | None = None,
+    *,
+    allow_controller: bool = False,
+    allow_paths: Sequence[str | Path] = (),
+    limits: Limits | None = None,
 ) -> Scenario:
     """Load and fully validate a scenario from a file path, a mapping or a Scenario.
 
@@ -85,6 +119,21 @@ def load_scenario(
         the last scheduled time plus one hour). Every variant a scenario declares
         is validated along with it.
 
+    Loading never runs code and never opens a file outside the scenario's
+    folder (the working directory for a mapping) unless allowed:
+
+    Parameters
+    ----------
+    allow_controller : bool
+        Allow a ``controller`` the file (or one of its variants) names as
+        ``package.module:Class`` or ``file.py:Class`` to be imported and run
+        (pumpsim's own controllers are always allowed). Default: refused.
+    allow_paths : sequence of folders
+        Folders besides the scenario's own from which ``drug_library`` may be read.
+    limits : Limits, optional
+        Bounds on the output rows and simulated events a run may produce
+        (default :class:`~pumpsim.scenario.checks.Limits`).
+
     Raises
     ------
     ScenarioError
@@ -99,31 +148,46 @@ def load_scenario(
     ----------
     The schema and its units: ``docs/design.md`` ("Pinned public interfaces").
     """
+    limits = limits or Limits()
     if isinstance(source, Scenario) and variant is None:
         # already validated field by field when it was built: only the cross-field checks
         problems = check_scenario(source)
+        problems += check_size(source, limits) if not problems else []
         if problems:
             raise ScenarioError(problems, "<scenario>")
         if source.duration is None:
             return source.model_copy(update={"duration": default_duration(source)})
         return source
-    data, label = _raw(source)
+    data, label, folder = _source(source)
+    trusted = isinstance(source, Scenario)  # built in Python, not read from a file
+    policy = None if trusted else _Policy(folder, allow_controller, allow_paths)
     if variant is not None:
         data = apply_variant(data, variant, label)
-    return _validate(data, label)
+    return _validate(data, label, policy, limits)
 
 
-def _validate(data: dict[str, Any], label: str) -> Scenario:
+def _validate(
+    data: dict[str, Any], label: str, policy: _Policy | None, limits: Limits
+) -> Scenario:
+    problems: list[Problem] = []
+    if policy is not None:
+        data, problems = policy.apply(data)
+        if problems:  # said before anything is opened or checked further
+            raise ScenarioError(problems, label)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems(exc), label) from None
-    problems = check_scenario(sc)
+        raise ScenarioError(problems + _problems(exc), label) from None
+    problems += check_scenario(sc)
+    seen = {(p.path, p.message) for p in problems}
     for name in sc.variants:
         try:
-            _validate(apply_variant(data, name, label), label)
-        except ScenarioError as exc:
-            problems += [Problem(f"variants.{name} -> {p.path}", p.message) for p in exc.problems]
+            _validate(apply_variant(data, name, label), label, policy, limits)
+        except ScenarioError as exc:  # the base's own problems are said once
+            problems += [Problem(f"variants.{name} -> {p.path}", p.message) for p in exc.problems
+                         if (p.path, p.message) not in seen]  # fmt: skip
+    if not problems:
+        problems = check_size(sc, limits)  # only meaningful for an otherwise valid scenario
     if problems:
         raise ScenarioError(problems, label)
     if sc.duration is None:
@@ -131,12 +195,25 @@ def _validate(data: dict[str, Any], label: str) -> Scenario:
     return sc
 
 
-def _raw(source: str | Path | Mapping[str, Any] | Scenario) -> tuple[dict[str, Any], str]:
+def _source(source: str | Path | Mapping[str, Any] | Scenario) -> tuple[dict[str, Any], str, Path]:
+    """The raw mapping, its label and the folder its relative paths are read from."""
     if isinstance(source, Scenario):
-        return source.model_dump(mode="json", exclude_none=True), "<scenario>"
+        return source.model_dump(mode="json", exclude_none=True), "<scenario>", Path.cwd()
     if isinstance(source, Mapping):
-        return dict(source), "<dict>"
-    return anchor_paths(read_file(source), Path(source).parent), str(source)
+        from pumpsim.safeyaml import ReadError, check_values
+
+        data = dict(source)
+        try:
+            check_values(data)
+        except ReadError as exc:
+            raise ScenarioError([Problem(exc.path, exc.message)], "<dict>") from None
+        return data, "<dict>", Path.cwd()
+    return read_file(source), str(source), Path(source).parent
+
+
+def _raw(source: str | Path | Mapping[str, Any] | Scenario) -> tuple[dict[str, Any], str]:
+    data, label, _folder = _source(source)
+    return data, label
 
 
 def dump_scenario(sc: Scenario) -> str:

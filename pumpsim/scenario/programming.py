@@ -17,7 +17,6 @@ imports) report exact field paths, like :mod:`pumpsim.scenario.checks`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
@@ -47,7 +46,6 @@ __all__ = [
     "step_length",
     "check_steps",
     "check_operation",
-    "anchor_paths",
 ]
 
 #: event types that are operator or patient inputs to a pump's controller
@@ -420,13 +418,14 @@ def check_steps(path: str, steps: list[Any], pump: Any, sc: Any, max_rate: float
 
 def check_operation(sc: Any, max_rate_of: Any, problems: list) -> None:
     """Controller, drug library and care areas, and the operator events of ``sc``."""
-    if getattr(sc, "controller", None) is not None:
-        from pumpsim.pump.controller import ControllerError, load_controller
+    spec = getattr(sc, "controller", None)
+    if spec is not None:  # its form only: validating never imports or runs code
+        from pumpsim.pump.controller import BUILTIN_CONTROLLERS
 
-        try:
-            load_controller(sc.controller)
-        except ControllerError as exc:
-            problems.append(Problem("controller", str(exc)))
+        module, sep, name = spec.rpartition(":")
+        if spec not in BUILTIN_CONTROLLERS and not (sep and module and name.isidentifier()):
+            problems.append(Problem("controller", f"controller {spec!r}: write "
+                                    "'package.module:ClassName' or 'file.py:ClassName'"))
     library = None
     lib_spec = getattr(sc, "drug_library", None)
     areas = [(i, p) for i, p in enumerate(sc.pumps) if getattr(p, "care_area", None)]
@@ -477,19 +476,3 @@ def check_operation(sc: Any, max_rate_of: Any, problems: list) -> None:
             problems.append(Problem(f"pumps[{i}].settings.bolus_rate",
                                     f"{bolus_rate * 3600:.4g} mL/h is above the pump's maximum "
                                     f"of {max_rate_of(p) * 3600:g} mL/h"))  # fmt: skip
-
-
-def anchor_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """Make a scenario file's relative ``drug_library`` and ``controller`` file paths
-    relative to the file's folder (when the file is there)."""
-    out = dict(data)
-    lib = out.get("drug_library")
-    if isinstance(lib, str) and lib != "builtin" and not Path(lib).is_absolute():
-        if (folder / lib).is_file():
-            out["drug_library"] = str(folder / lib)
-    ctl = out.get("controller")
-    if isinstance(ctl, str) and ".py:" in ctl:
-        file, _, name = ctl.rpartition(":")
-        if not Path(file).is_absolute() and (folder / file).is_file():
-            out["controller"] = f"{folder / file}:{name}"
-    return out
