@@ -8,6 +8,7 @@ keys them by source ID.
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Any
 
@@ -22,7 +23,9 @@ from pumpsim.analysis.runview import (
     PASS,
     PumpView,
     Verdict,
+    last_before,
     mlh,
+    near,
     verdict,
 )
 from pumpsim.analysis.runview import GRACE as _GRACE
@@ -233,11 +236,12 @@ def pca_lockout(pv: PumpView) -> Verdict:
     for t in presses:
         if not pv.records_at("pca_request", t):
             return verdict(rid, FAIL, "a patient request was not logged (pca_request)", t, pv)
-        if any(abs(s - t) <= _T for s in starts):
+        if near(starts, t):
             continue  # answered with a dose
-        prior = [s for s in starts if s < t - _T]
-        in_lockout = bool(prior) and t - prior[-1] < step.lockout - _T
-        if in_lockout or any(a < t < b for a, b, _ in doses):
+        prior = last_before(starts, t)
+        in_lockout = prior is not None and t - prior < step.lockout - _T
+        i = bisect.bisect_left(starts, t) - 1
+        if in_lockout or (i >= 0 and doses[i][0] < t < doses[i][1]):
             refused += 1
     if not refused:
         return verdict(rid, NOT_EXERCISED, "no request came during a lockout or a bolus")
