@@ -24,8 +24,10 @@ the pump runs); "at once" means at the same instant of simulated time.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pumpsim.analysis.oracles_alarms import arbitration, reservoir, silence
@@ -52,7 +54,7 @@ from pumpsim.analysis.oracles_physics import (
     stroke_stop,
     under_infusion,
 )
-from pumpsim.analysis.runview import FAIL, NOT_EXERCISED, PASS, PumpView, Verdict, verdict
+from pumpsim.analysis.runview import ERROR, FAIL, NOT_EXERCISED, PASS, PumpView, Verdict, verdict
 
 __all__ = [
     "Requirement",
@@ -60,7 +62,9 @@ __all__ = [
     "REQUIREMENTS",
     "evaluate",
     "check_requirements",
+    "evaluate_result",
     "PASS",
+    "ERROR",
     "FAIL",
     "NOT_EXERCISED",
 ]
@@ -255,15 +259,22 @@ def evaluate(
         for pv in views:
             try:
                 verdicts.append(req.check(pv))
-            except Exception as exc:  # an oracle that cannot read this run says so
-                verdicts.append(
-                    verdict(req.id, NOT_EXERCISED, f"oracle could not run: {exc}", pv=pv)
-                )
-        fails = [v for v in verdicts if v.status == FAIL]
-        passes = [v for v in verdicts if v.status == PASS]
-        chosen = (fails or passes or verdicts or [verdict(req.id, NOT_EXERCISED, "no pump")])[0]
+            except Exception as exc:  # a bug of the oracle: an error, never "not exercised"
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                verdicts.append(verdict(
+                    req.id, ERROR, f"the oracle raised {type(exc).__name__}: {exc} "
+                    f"({Path(where.filename).name}:{where.lineno})", pv=pv))  # fmt: skip
+        ranked = [v for s in (ERROR, FAIL, PASS) for v in verdicts if v.status == s]
+        chosen = (ranked or verdicts or [verdict(req.id, NOT_EXERCISED, "no pump")])[0]
         out[req.id] = chosen
     return out
+
+
+def evaluate_result(result: Any) -> dict[str, Verdict]:
+    """The verdicts of a run: :attr:`Result.requirements` (exact motor breakpoints) when the
+    result has them, else judged from its sampled flows."""
+    got = getattr(result, "requirements", None)
+    return dict(got) if got is not None else check_requirements(result)
 
 
 def check_requirements(result: Any) -> dict[str, Verdict]:

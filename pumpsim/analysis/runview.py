@@ -30,6 +30,7 @@ __all__ = [
     "PASS",
     "FAIL",
     "NOT_EXERCISED",
+    "ERROR",
     "CHANGING",
     "SAME_INSTANT",
     "REL",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 PASS, FAIL, NOT_EXERCISED = "pass", "fail", "not exercised"
+ERROR = "error"  # the oracle itself raised: a bug of verify, never a verdict on the pump
 _T = 1e-6  # [s] same instant
 _REL = 1e-6  # relative tolerance on rates and volumes
 _GRACE = 1.0  # [s] an alarm "with" an event may follow it by this much
