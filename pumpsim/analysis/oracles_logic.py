@@ -203,7 +203,7 @@ def pca_lockout(pv: PumpView) -> Verdict:
         return verdict(rid, NOT_EXERCISED, "no PCA program with patient presses")
     doses = pv.pca_boluses(step.rate)
     starts = [a for a, _, _ in doses]
-    for (a, _b, vol), prev in zip(doses, [None, *starts[:-1]], strict=True):
+    for (a, _b, vol), prev in zip(doses, [None, *starts][: len(doses)], strict=True):
         if prev is not None and a - prev < step.lockout - _T:
             return verdict(
                 rid,
@@ -297,6 +297,10 @@ def pca_limit(pv: PumpView) -> Verdict:
         prior = sorted(a for a in demands if a < t - _T)
         if (prior and t - prior[-1] < step.lockout - _T) or any(a < t < b for a, b, _ in doses):
             continue
+        if step.max_demands is not None and sum(
+            1 for a in prior if a > t - 3600.0 + 1e-6
+        ) >= step.max_demands:  # fmt: skip
+            continue  # refused by the hourly count before the limit is asked
         if _window_volume(pv, doses, step.rate, t, win) + step.demand <= lim * (1 + 1e-9):
             episode = False
             continue
@@ -407,8 +411,12 @@ def time_remaining(pv: PumpView) -> Verdict:
                 t_r,
                 pv,
             )
+    changes = sum(1 for i in range(1, pv.t.size) if pv.q[i] > 0)
+    if not checked and not changes:
+        return verdict(rid, NOT_EXERCISED, "no rate change and no prediction to check")
     return verdict(
-        rid, PASS, f"recomputed at every rate change; {checked} prediction(s) within 3 min", pv=pv
+        rid, PASS, f"recomputed at every rate change ({changes}); {checked} prediction(s) "
+        "within 3 min", pv=pv
     )
 
 

@@ -378,6 +378,8 @@ def battery(pv: PumpView) -> Verdict:
     readings = [r for r in pv.records if r.kind == "battery"]
     if not readings:
         return verdict(rid, NOT_EXERCISED, "no battery readings (needs a power model)")
+    if min(float(r.details.get("minutes_left", math.inf)) for r in readings) > 15:
+        return verdict(rid, NOT_EXERCISED, "the battery never fell below 15 min")
     for r in readings:
         left, t = float(r.details.get("minutes_left", math.inf)), r.time_s
         if left <= 15 and not [x for x, _, _ in pv.raised if t - _T <= x <= t + _GRACE]:

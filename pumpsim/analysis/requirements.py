@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pumpsim.analysis.oracles_alarms import arbitration, reservoir, silence
+from pumpsim.analysis.oracles_delivery import as_programmed, titration, vtbi_end
 from pumpsim.analysis.oracles_logic import (
     accuracy,
     bolus_cap,
@@ -53,6 +54,13 @@ from pumpsim.analysis.oracles_physics import (
     stop_at_once,
     stroke_stop,
     under_infusion,
+)
+from pumpsim.analysis.oracles_safety import (
+    air_cumulative,
+    door,
+    pca_answered,
+    silence_keeps,
+    upstream_occlusion,
 )
 from pumpsim.analysis.runview import ERROR, FAIL, NOT_EXERCISED, PASS, PumpView, Verdict, verdict
 
@@ -220,6 +228,74 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         ("GIP 6.1.4",),
         "logic",
         ders,
+    ),
+    # -- pumpsim's own requirements (PS-*): each states a published rule's consequence that the
+    # -- sets above leave implicit; the basis is named in the text
+    Requirement(
+        "PS-DEL.1",
+        "VTBI reached -> stop, KVO at min(KVO rate, running rate) or continue, as vtbi_end is "
+        "set; never stopped short of the VTBI with nothing stopping it (basis: GIP 1.1.8, the "
+        "VTBI-complete alarm's action)",
+        (),
+        "logic",
+        vtbi_end,
+    ),
+    Requirement(
+        "PS-DEL.2",
+        "delivered as programmed: every phase of every step at its rate for its volume or time, "
+        "in order; a secondary at its start, then the primary resumes with what it had left "
+        "(basis: GIP 1.2.1 accuracy applied to each programmed phase)",
+        (),
+        "logic",
+        as_programmed,
+    ),
+    Requirement(
+        "PS-DEL.3",
+        "an accepted titration changes the running rate at once (basis: GIP 1.4.4, the basal is "
+        "what is programmed)",
+        (),
+        "logic",
+        titration,
+    ),
+    Requirement(
+        "PS-DOOR",
+        "door (clamp) open while infusing -> high-priority alarm and stop; no flow and no start "
+        "while open (basis: IEC 60601-1-8 priorities as pump manuals map them)",
+        (),
+        "physics",
+        door,
+    ),
+    Requirement(
+        "PS-AIR.2",
+        "accumulated air above the limit in any rolling 15 min (default 1 mL) -> high-priority "
+        "alarm and stop (basis: GIP 1.9.1, accumulated air as pump manuals state it)",
+        ("GIP 1.9.1",),
+        "physics",
+        air_cumulative,
+    ),
+    Requirement(
+        "PS-OCC.U",
+        "upstream occlusion (suction beyond 1 psi) -> high-priority alarm and stop (basis: Open "
+        "PCA upstream occlusion)",
+        (),
+        "physics",
+        upstream_occlusion,
+    ),
+    Requirement(
+        "PS-SIL.1",
+        "silencing pauses the audio only: the alarm stays active and the infusion unchanged "
+        "(basis: GIP 3.2.1, IEC 60601-1-8 audio paused)",
+        ("GIP 3.2.1",),
+        "logic",
+        silence_keeps,
+    ),
+    Requirement(
+        "PS-PCA.1",
+        "a patient request every rule permits is delivered as a full demand dose; a refused one "
+        "never restarts the lockout (basis: OPCA R5.2.0(3), lockout from the dose's start)",
+        ("OPCA R5.2.0(3)",),
+        "logic",
+        pca_answered,
     ),
 )
 
