@@ -118,16 +118,17 @@ def expected_rates(pv: PumpView, horizon: float) -> list[_Piece] | None:
     return pieces
 
 
-def _horizon(pv: PumpView) -> tuple[float, str]:
+def _horizon(pv: PumpView, also: tuple[str, ...] = ()) -> tuple[float, str]:
     """Until when the program alone decides the motor: the first operator input that may
-    change the course, or the first alarm whose action is not ``continue``."""
-    cuts = [(t, f"operator input {k}") for t, k, _ in pv.inputs if k not in _NEUTRAL]
+    change the course (other than those in ``also``), or the first alarm whose action is not
+    ``continue``."""
+    cuts = [(t, f"operator input {k}") for t, k, _ in pv.inputs if k not in _NEUTRAL + also]
     cuts += [(a, f"alarm {k}") for a, _, k, p in pv.active
              if pv.action(k, p) != "continue" and k != "vtbi_complete"]  # fmt: skip
     if any(k == "pca_press" for _, k, _ in pv.inputs):
         cuts.append((0.0, "patient requests"))
     cuts += [(float(e.at), f"scenario event {e.type}") for e in pv.sc.events
-             if getattr(e, "pump", None) == pv.id and e.type not in _NEUTRAL]  # fmt: skip
+             if getattr(e, "pump", None) == pv.id and e.type not in _NEUTRAL + also]  # fmt: skip
     return min(cuts, default=(pv.duration, "end of the run"))
 
 
@@ -188,7 +189,7 @@ def vtbi_end(pv: PumpView) -> Verdict:
                         for s in steps):  # fmt: skip
         return verdict(rid, NOT_EXERCISED, "no program ending on a VTBI")
     total = sum(s.vtbi or 0.0 for s in pv.program)
-    horizon, why = _horizon(pv)
+    horizon, why = _horizon(pv, also=("titrate",))  # a titration keeps the VTBI
     t_v = pv.time_of_volume(total)
     how = pv.pump.settings.vtbi_end
     if t_v is None or t_v > horizon + _T:
