@@ -134,7 +134,7 @@ class Report:
                 "time_s": v.time_s if v else None,
                 "evidence": v.evidence if v else None,
                 "reproduce": self.command(run) if run and status in (FAIL, ERROR) else None,
-                "event_log": f"events/{Path(where).stem}.jsonl"
+                "event_log": f"events/{Path(where or '').stem}.jsonl"
                 if run and status in (FAIL, ERROR) else None,
                 "scenarios": {
                     r.file: r.verdicts[q.id].as_dict() for r in self.runs if q.id in r.verdicts

@@ -23,7 +23,7 @@ MUTANTS = Path(__file__).parent / "mutants" / "mutants.py"
 CASES = {
     "PS-DEL.1": ("programs_multistep.yaml", ["VtbiEndAlwaysStops", "KvoAtRunningRate"]),
     "PS-DEL.2": ("programs_multistep.yaml", ["LastStepDropped", "SecondaryNoReturn",
-                                             "VtbiOvershoot"]),
+                                             "PausedClockRuns", "VtbiOvershoot"]),
     "PS-DEL.3": ("continuous_kvo_titration.yaml", ["TitrationIgnored"]),
     "PS-DOOR": ("door_interlock_syringe.yaml", ["DoorIgnored", "StartWithDoorOpen"]),
     "PS-AIR.2": ("air_cumulative_volumetric.yaml", ["CumulativeAirIgnored"]),

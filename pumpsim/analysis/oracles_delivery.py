@@ -36,6 +36,43 @@ __all__ = ["as_programmed", "vtbi_end", "titration", "expected_rates"]
 
 #: inputs that do not change the course of an infusion
 _NEUTRAL = ("silence", "pca_press")
+#: what holds an infusion that then resumes where it was: an operator stop and start, a stop
+#: alarm (and its acknowledgement), the door
+_HOLD_INPUTS = ("stop", "start", "confirm")
+_HOLD_EVENTS = _HOLD_INPUTS + ("door_open", "door_close")
+
+
+def _holds(pv: PumpView) -> list[tuple[float, float]]:
+    """Intervals [s] the infusion was held (an operator stop or a stop alarm) until an
+    operator start after which the motor ran; the program's clock stops meanwhile."""
+    begins = sorted([t for t, k, _ in pv.inputs if k == "stop"]
+                    + [a for a, _, k, p in pv.active if pv.action(k, p) == "stop"])  # fmt: skip
+    starts = [t for t, k, _ in pv.inputs if k == "start"]
+    out: list[tuple[float, float]] = []
+    for b in begins:
+        if out and out[-1][1] > b:
+            continue  # already held
+        end = next((t for t in starts if t > b + _T and pv.q_at(t) > 0), math.inf)
+        out.append((b, end))
+    return out
+
+
+def _with_holds(pieces: list[_Piece], holds: list[tuple[float, float]]) -> list[_Piece]:
+    """Program pieces (in program time) laid out in wall time with the holds inserted."""
+    out: list[_Piece] = []
+    shift, todo = 0.0, list(holds)
+    for p in pieces:
+        start, end = p.start + shift, p.end + shift
+        while todo and todo[0][0] < end - _T:
+            h0, h1 = todo.pop(0)
+            h0 = max(h0, start)
+            if h0 > start + _T:
+                out.append(_Piece(start, h0, p.rate, p.label))
+            out.append(_Piece(h0, h1, 0.0, "held (stop or stop alarm)"))
+            end, start = end + (h1 - h0), h1
+            shift += h1 - h0
+        out.append(_Piece(start, end, p.rate, p.label))
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,17 +155,21 @@ def expected_rates(pv: PumpView, horizon: float) -> list[_Piece] | None:
     return pieces
 
 
-def _horizon(pv: PumpView, also: tuple[str, ...] = ()) -> tuple[float, str]:
+def _horizon(pv: PumpView, also: tuple[str, ...] = (), holds: bool = False) -> tuple[float, str]:
     """Until when the program alone decides the motor: the first operator input that may
     change the course (other than those in ``also``), or the first alarm whose action is not
-    ``continue``."""
+    ``continue`` (with ``holds``, stop alarms are holds, not the end)."""
     cuts = [(t, f"operator input {k}") for t, k, _ in pv.inputs if k not in _NEUTRAL + also]
+    ok = ("continue", "stop") if holds else ("continue",)
     cuts += [(a, f"alarm {k}") for a, _, k, p in pv.active
-             if pv.action(k, p) != "continue" and k != "vtbi_complete"]  # fmt: skip
+             if pv.action(k, p) not in ok and k != "vtbi_complete"]  # fmt: skip
     if any(k == "pca_press" for _, k, _ in pv.inputs):
         cuts.append((0.0, "patient requests"))
+    # an entry beyond a drug-library limit waits or is refused: GIP 6.1.3 judges it
+    cuts += [(r.time_s, "a drug-library breach") for r in pv.by_kind.get("ders", [])[:1]]
+    events = _NEUTRAL + also + (_HOLD_EVENTS if holds else ())
     cuts += [(float(e.at), f"scenario event {e.type}") for e in pv.sc.events
-             if getattr(e, "pump", None) == pv.id and e.type not in _NEUTRAL + also]  # fmt: skip
+             if getattr(e, "pump", None) == pv.id and e.type not in events]  # fmt: skip
     return min(cuts, default=(pv.duration, "end of the run"))
 
 
@@ -145,13 +186,18 @@ def as_programmed(pv: PumpView) -> Verdict:
     or time, in order; a secondary at its start, then back to the primary at the primary's
     rate with the volume it had left; after the last VTBI, what ``vtbi_end`` asks."""
     rid = "PS-DEL.2"
-    horizon, why = _horizon(pv)
+    secondary = any(isinstance(s, SecondaryStep) for s in pv.program)
+    horizon, why = _horizon(pv, _HOLD_INPUTS, holds=not secondary)
+    holds = [h for h in _holds(pv) if h[0] < horizon - _T] if not secondary else []
+    if secondary:  # a secondary starts at a wall-clock time: judged up to the first hold
+        horizon, why = min((horizon, why), _horizon(pv))
     pieces = expected_rates(pv, horizon)
     if pieces is None:
         return verdict(rid, NOT_EXERCISED, "no program the oracle can follow from its data "
                        "alone (PCA, scheduled steps or an open intermittent)")  # fmt: skip
+    pieces = _with_holds(pieces, holds)
     judged = [p for p in pieces if p.start < horizon - _T and p.label and p.end > p.start]
-    if len(judged) < 2 or horizon <= _T:
+    if not any(p.rate > 0 for p in judged) or horizon <= _T:
         return verdict(rid, NOT_EXERCISED, f"program course changed at once ({why})")
     cuts = sorted({0.0, *pv.t.tolist(), *(p.start for p in judged),
                    *(min(p.end, horizon) for p in judged)})  # fmt: skip
@@ -173,9 +219,10 @@ def as_programmed(pv: PumpView) -> Verdict:
         return verdict(rid, FAIL, f"{judged[k].label} asks {mlh(want)}; the motor ran at "
                        f"{mlh(got)} (delivered {delivered:.4g} mL, programmed {planned:.4g} mL "
                        "by then)", a, pv)  # fmt: skip
-    n_steps = len({p.label.split(" (")[0] for p in judged})
+    n_steps = len({p.label.split(" (")[0] for p in judged if p.label.startswith("step")})
+    held = f", {len(holds)} hold(s) resumed where they stopped" if holds else ""
     return verdict(rid, PASS, f"{len(judged)} phase(s) of {n_steps} step(s) delivered as "
-                   f"programmed up to {horizon / 60:.1f} min ({why})", pv=pv)  # fmt: skip
+                   f"programmed up to {horizon / 60:.1f} min ({why}){held}", pv=pv)  # fmt: skip
 
 
 def vtbi_end(pv: PumpView) -> Verdict:

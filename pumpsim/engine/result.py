@@ -163,8 +163,9 @@ class Result:
         if self._verdicts is None:  # a result built elsewhere: judge its sampled flows
             from pumpsim.analysis.requirements import check_requirements
 
-            self._verdicts = _Verdicts(self.scenario, self.events, self.timeseries, {},
-                                       float(self.scenario.duration), {})  # fmt: skip
+            end = self.scenario.duration
+            end = float(end) if end is not None else float(self.timeseries.index[-1])
+            self._verdicts = _Verdicts(self.scenario, self.events, self.timeseries, {}, end, {})
             self._verdicts.value = check_requirements(self)
         return self._verdicts()
 
