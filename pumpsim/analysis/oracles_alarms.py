@@ -1,5 +1,5 @@
 """Oracles for alarm handling: reservoir warnings, arbitration of simultaneous alarms,
-silence and re-activation (REFERENCES.md §5). Each takes a
+silence and re-activation (docs/references.md [GIP2009], [OPCA2020], [CRISYS2013]). Each takes a
 :class:`~pumpsim.analysis.runview.PumpView` and returns a
 :class:`~pumpsim.analysis.runview.Verdict`.
 """

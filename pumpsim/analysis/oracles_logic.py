@@ -1,5 +1,5 @@
 """Oracles for the pump's delivery logic: KVO, accuracy, boluses, PCA, time remaining and
-the drug library (REFERENCES.md §5); alarm handling is in
+the drug library (docs/references.md [GIP2009], [OPCA2020], [CRISYS2013]); alarm handling is in
 :mod:`pumpsim.analysis.oracles_alarms`. Each takes a
 :class:`~pumpsim.analysis.runview.PumpView` and returns a
 :class:`~pumpsim.analysis.runview.Verdict`; :mod:`pumpsim.analysis.requirements`

@@ -1,6 +1,6 @@
 """Safety requirements of pump logic as executable oracles over a run.
 
-Each testable requirement of REFERENCES.md §5 (GIP = Generic Infusion Pump
+Each testable requirement of the public sets in docs/references.md (GIP = Generic Infusion Pump
 hazard analysis and safety requirements v1.0, UPenn/FDA 2009; OPCA = Open PCA
 Pump Requirements v1.0.0, KSU 2020; CRISYS = UMN GPCA System Requirements
 2013) is a monitor keyed by its source ID. It reads a finished run and says
@@ -89,7 +89,7 @@ class Requirement:
     check: Callable[[PumpView], Verdict]
 
 
-#: the requirements, in the order of REFERENCES.md §5
+#: the requirements: the published sets (docs/references.md), then pumpsim's own (PS-*)
 REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "GIP 1.1.8",
