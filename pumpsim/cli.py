@@ -270,9 +270,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from pumpsim.verify import verify, why_not
+    from pumpsim.verify import run_with_progress, why_not
 
-    report = verify(args.controller)
+    report = run_with_progress(args.controller, quiet=args.quiet)
     name = (args.controller or "reference").replace(":", "-").replace("/", "-").replace(".", "_")
     out = args.out if args.out is not None else Path("out") / f"verify-{name}"
     report.save(out)
@@ -290,10 +290,16 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         assert v is not None
         when = f" at {v.time_s / 60:.2f} min" if v.time_s is not None else ""
         print(f"FAIL {rid} ({where}{when}): {v.evidence}", file=sys.stderr)
+    for file in report.crashed:
+        print(f"FAIL the controller raised in {file} (traceback in {out}/report.md)",
+              file=sys.stderr)  # fmt: skip
+    for rid in report.errors:
+        print(f"ERROR oracle {rid}: {report.status(rid)[1].evidence}", file=sys.stderr)  # type: ignore[union-attr]
     if not args.quiet:
         print(f"{len(report.passed)} pass, {len(report.failed)} fail, "
-              f"{len(report.not_exercised)} not exercised; wrote {out}/report.md, report.json")
-    return 1 if report.failed else 0
+              f"{len(report.not_exercised)} not exercised; wrote {out}/report.md, report.json, "
+              "junit.xml")  # fmt: skip
+    return report.exit_code()
 
 
 def _console():  # type: ignore[no-untyped-def]

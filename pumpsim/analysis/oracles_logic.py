@@ -1,5 +1,5 @@
 """Oracles for the pump's delivery logic: KVO, accuracy, boluses, PCA, time remaining and
-the drug library (docs/references.md [GIP2009] [OPCA2020] [CRISYS2013]); alarm handling is in
+the drug library (docs/references.md [GIP2009], [OPCA2020], [CRISYS2013]); alarm handling is in
 :mod:`pumpsim.analysis.oracles_alarms`. Each takes a
 :class:`~pumpsim.analysis.runview.PumpView` and returns a
 :class:`~pumpsim.analysis.runview.Verdict`; :mod:`pumpsim.analysis.requirements`
@@ -8,6 +8,7 @@ keys them by source ID.
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Any
 
@@ -22,7 +23,9 @@ from pumpsim.analysis.runview import (
     PASS,
     PumpView,
     Verdict,
+    last_before,
     mlh,
+    near,
     verdict,
 )
 from pumpsim.analysis.runview import GRACE as _GRACE
@@ -200,7 +203,7 @@ def pca_lockout(pv: PumpView) -> Verdict:
         return verdict(rid, NOT_EXERCISED, "no PCA program with patient presses")
     doses = pv.pca_boluses(step.rate)
     starts = [a for a, _, _ in doses]
-    for (a, _b, vol), prev in zip(doses, [None, *starts[:-1]], strict=True):
+    for (a, _b, vol), prev in zip(doses, [None, *starts][: len(doses)], strict=True):
         if prev is not None and a - prev < step.lockout - _T:
             return verdict(
                 rid,
@@ -233,11 +236,12 @@ def pca_lockout(pv: PumpView) -> Verdict:
     for t in presses:
         if not pv.records_at("pca_request", t):
             return verdict(rid, FAIL, "a patient request was not logged (pca_request)", t, pv)
-        if any(abs(s - t) <= _T for s in starts):
+        if near(starts, t):
             continue  # answered with a dose
-        prior = [s for s in starts if s < t - _T]
-        in_lockout = bool(prior) and t - prior[-1] < step.lockout - _T
-        if in_lockout or any(a < t < b for a, b, _ in doses):
+        prior = last_before(starts, t)
+        in_lockout = prior is not None and t - prior < step.lockout - _T
+        i = bisect.bisect_left(starts, t) - 1
+        if in_lockout or (i >= 0 and doses[i][0] < t < doses[i][1]):
             refused += 1
     if not refused:
         return verdict(rid, NOT_EXERCISED, "no request came during a lockout or a bolus")
@@ -293,6 +297,10 @@ def pca_limit(pv: PumpView) -> Verdict:
         prior = sorted(a for a in demands if a < t - _T)
         if (prior and t - prior[-1] < step.lockout - _T) or any(a < t < b for a, b, _ in doses):
             continue
+        if step.max_demands is not None and sum(
+            1 for a in prior if a > t - 3600.0 + 1e-6
+        ) >= step.max_demands:  # fmt: skip
+            continue  # refused by the hourly count before the limit is asked
         if _window_volume(pv, doses, step.rate, t, win) + step.demand <= lim * (1 + 1e-9):
             episode = False
             continue
@@ -403,8 +411,12 @@ def time_remaining(pv: PumpView) -> Verdict:
                 t_r,
                 pv,
             )
+    changes = sum(1 for i in range(1, pv.t.size) if pv.q[i] > 0)
+    if not checked and not changes:
+        return verdict(rid, NOT_EXERCISED, "no rate change and no prediction to check")
     return verdict(
-        rid, PASS, f"recomputed at every rate change; {checked} prediction(s) within 3 min", pv=pv
+        rid, PASS, f"recomputed at every rate change ({changes}); {checked} prediction(s) "
+        "within 3 min", pv=pv
     )
 
 

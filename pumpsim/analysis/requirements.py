@@ -1,7 +1,6 @@
 """Safety requirements of pump logic as executable oracles over a run.
 
-Each testable requirement of docs/references.md [GIP2009] [OPCA2020] [CRISYS2013]
-(GIP = Generic Infusion Pump
+Each testable requirement of the public sets in docs/references.md (GIP = Generic Infusion Pump
 hazard analysis and safety requirements v1.0, UPenn/FDA 2009; OPCA = Open PCA
 Pump Requirements v1.0.0, KSU 2020; CRISYS = UMN GPCA System Requirements
 2013) is a monitor keyed by its source ID. It reads a finished run and says
@@ -25,11 +24,14 @@ the pump runs); "at once" means at the same instant of simulated time.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pumpsim.analysis.oracles_alarms import arbitration, reservoir, silence
+from pumpsim.analysis.oracles_delivery import as_programmed, titration, vtbi_end
 from pumpsim.analysis.oracles_logic import (
     accuracy,
     bolus_cap,
@@ -53,7 +55,14 @@ from pumpsim.analysis.oracles_physics import (
     stroke_stop,
     under_infusion,
 )
-from pumpsim.analysis.runview import FAIL, NOT_EXERCISED, PASS, PumpView, Verdict, verdict
+from pumpsim.analysis.oracles_safety import (
+    air_cumulative,
+    door,
+    pca_answered,
+    silence_keeps,
+    upstream_occlusion,
+)
+from pumpsim.analysis.runview import ERROR, FAIL, NOT_EXERCISED, PASS, PumpView, Verdict, verdict
 
 __all__ = [
     "Requirement",
@@ -61,7 +70,9 @@ __all__ = [
     "REQUIREMENTS",
     "evaluate",
     "check_requirements",
+    "evaluate_result",
     "PASS",
+    "ERROR",
     "FAIL",
     "NOT_EXERCISED",
 ]
@@ -78,7 +89,7 @@ class Requirement:
     check: Callable[[PumpView], Verdict]
 
 
-#: the requirements, in the order of docs/references.md (safety requirements)
+#: the requirements: the published sets (docs/references.md), then pumpsim's own (PS-*)
 REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "GIP 1.1.8",
@@ -218,6 +229,74 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "logic",
         ders,
     ),
+    # -- pumpsim's own requirements (PS-*): each states a published rule's consequence that the
+    # -- sets above leave implicit; the basis is named in the text
+    Requirement(
+        "PS-DEL.1",
+        "VTBI reached -> stop, KVO at min(KVO rate, running rate) or continue, as vtbi_end is "
+        "set; never stopped short of the VTBI with nothing stopping it (basis: GIP 1.1.8, the "
+        "VTBI-complete alarm's action)",
+        (),
+        "logic",
+        vtbi_end,
+    ),
+    Requirement(
+        "PS-DEL.2",
+        "delivered as programmed: every phase of every step at its rate for its volume or time, "
+        "in order; a secondary at its start, then the primary resumes with what it had left "
+        "(basis: GIP 1.2.1 accuracy applied to each programmed phase)",
+        (),
+        "logic",
+        as_programmed,
+    ),
+    Requirement(
+        "PS-DEL.3",
+        "an accepted titration changes the running rate at once (basis: GIP 1.4.4, the basal is "
+        "what is programmed)",
+        (),
+        "logic",
+        titration,
+    ),
+    Requirement(
+        "PS-DOOR",
+        "door (clamp) open while infusing -> high-priority alarm and stop; no flow and no start "
+        "while open (basis: IEC 60601-1-8 priorities as pump manuals map them)",
+        (),
+        "physics",
+        door,
+    ),
+    Requirement(
+        "PS-AIR.2",
+        "accumulated air above the limit in any rolling 15 min (default 1 mL) -> high-priority "
+        "alarm and stop (basis: GIP 1.9.1, accumulated air as pump manuals state it)",
+        ("GIP 1.9.1",),
+        "physics",
+        air_cumulative,
+    ),
+    Requirement(
+        "PS-OCC.U",
+        "upstream occlusion (suction beyond 1 psi) -> high-priority alarm and stop (basis: Open "
+        "PCA upstream occlusion)",
+        (),
+        "physics",
+        upstream_occlusion,
+    ),
+    Requirement(
+        "PS-SIL.1",
+        "silencing pauses the audio only: the alarm stays active and the infusion unchanged "
+        "(basis: GIP 3.2.1, IEC 60601-1-8 audio paused)",
+        ("GIP 3.2.1",),
+        "logic",
+        silence_keeps,
+    ),
+    Requirement(
+        "PS-PCA.1",
+        "a patient request every rule permits is delivered as a full demand dose; a refused one "
+        "never restarts the lockout (basis: OPCA R5.2.0(3), lockout from the dose's start)",
+        ("OPCA R5.2.0(3)",),
+        "logic",
+        pca_answered,
+    ),
 )
 
 
@@ -256,15 +335,22 @@ def evaluate(
         for pv in views:
             try:
                 verdicts.append(req.check(pv))
-            except Exception as exc:  # an oracle that cannot read this run says so
-                verdicts.append(
-                    verdict(req.id, NOT_EXERCISED, f"oracle could not run: {exc}", pv=pv)
-                )
-        fails = [v for v in verdicts if v.status == FAIL]
-        passes = [v for v in verdicts if v.status == PASS]
-        chosen = (fails or passes or verdicts or [verdict(req.id, NOT_EXERCISED, "no pump")])[0]
+            except Exception as exc:  # a bug of the oracle: an error, never "not exercised"
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                verdicts.append(verdict(
+                    req.id, ERROR, f"the oracle raised {type(exc).__name__}: {exc} "
+                    f"({Path(where.filename).name}:{where.lineno})", pv=pv))  # fmt: skip
+        ranked = [v for s in (ERROR, FAIL, PASS) for v in verdicts if v.status == s]
+        chosen = (ranked or verdicts or [verdict(req.id, NOT_EXERCISED, "no pump")])[0]
         out[req.id] = chosen
     return out
+
+
+def evaluate_result(result: Any) -> dict[str, Verdict]:
+    """The verdicts of a run: :attr:`Result.requirements` (exact motor breakpoints) when the
+    result has them, else judged from its sampled flows."""
+    got = getattr(result, "requirements", None)
+    return dict(got) if got is not None else check_requirements(result)
 
 
 def check_requirements(result: Any) -> dict[str, Verdict]:

@@ -9,6 +9,7 @@ monitors of :mod:`pumpsim.analysis.oracles_logic`,
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,9 +25,12 @@ __all__ = [
     "Verdict",
     "verdict",
     "mlh",
+    "near",
+    "last_before",
     "PASS",
     "FAIL",
     "NOT_EXERCISED",
+    "ERROR",
     "CHANGING",
     "SAME_INSTANT",
     "REL",
@@ -34,6 +38,7 @@ __all__ = [
 ]
 
 PASS, FAIL, NOT_EXERCISED = "pass", "fail", "not exercised"
+ERROR = "error"  # the oracle itself raised: a bug of verify, never a verdict on the pump
 _T = 1e-6  # [s] same instant
 _REL = 1e-6  # relative tolerance on rates and volumes
 _GRACE = 1.0  # [s] an alarm "with" an event may follow it by this much
@@ -76,6 +81,10 @@ class PumpView:
         self.source = f"pump.{pump.id}"
         self.duration = duration
         self.records = [r for r in records if r.source == self.source]
+        self.by_kind: dict[str, list[Any]] = {}  # kind -> its records, in time order
+        for r in self.records:
+            self.by_kind.setdefault(r.kind, []).append(r)
+        self._times = {k: [r.time_s for r in v] for k, v in self.by_kind.items()}
         self.ts = ts
         weight = sc.patient.weight if sc.patient is not None else None
         try:
@@ -130,6 +139,36 @@ class PumpView:
         seg = self.q[i0 : i1 + 1]
         return (float(seg.min()), float(seg.max())) if seg.size else (0.0, 0.0)
 
+    def steady_rates(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The motor rate [mL/s] on each open interval (a, b) where it held one value
+        throughout, else NaN (vectorised, linear in the number of intervals)."""
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        if not self.t.size:
+            return np.full(a.shape, np.nan)
+        i0 = np.searchsorted(self.t, a + _T, side="right") - 1
+        i1 = np.searchsorted(self.t, b - _T, side="right") - 1
+        one = (i0 == i1) & (i0 >= 0)
+        return np.where(one, self.q[np.maximum(i0, 0)], np.nan)
+
+    def stopped(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether the motor stood still on each open interval (a, b) (vectorised)."""
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        if not self.t.size:
+            return np.ones(a.shape, bool)
+        running = np.r_[0, np.cumsum(self.q > 0)]  # running segments among the first k
+        i0 = np.maximum(np.searchsorted(self.t, a + _T, side="right") - 1, 0)
+        i1 = np.maximum(np.searchsorted(self.t, b - _T, side="right") - 1, i0)
+        return np.asarray((running[i1 + 1] - running[i0]) == 0)
+
+    def volumes(self, t: np.ndarray) -> np.ndarray:
+        """:meth:`volume` at many times (vectorised)."""
+        t = np.asarray(t, float)
+        if not self.t.size:
+            return np.zeros(t.shape)
+        i = np.searchsorted(self.t, t, side="right") - 1
+        j = np.maximum(i, 0)
+        return np.where(i >= 0, self.cum[j] + self.q[j] * (t - self.t[j]), 0.0)
+
     def next_change(self, t: float) -> float:
         i = int(np.searchsorted(self.t, t + _T, side="right"))
         return float(self.t[i]) if i < self.t.size else self.duration
@@ -152,18 +191,22 @@ class PumpView:
         return "stop" if priority == "high" else "continue"
 
     def _alarm_intervals(self) -> list[tuple[float, float, str, str]]:
+        cleared: dict[str, list[float]] = {}
+        for r in self.by_kind.get("alarm_cleared", []):
+            cleared.setdefault(r.details.get("alarm", ""), []).append(r.time_s)
+        starts = [ti for ti, name, _ in self.inputs if name == "start"]
         out = []
         for t, kind, prio in self.raised:
-            end = self.duration
-            for r in self.records:
-                if r.time_s >= t and r.kind == "alarm_cleared" and r.details.get("alarm") == kind:
-                    end = r.time_s
-                    break
+            times = cleared.get(kind, [])
+            i = bisect.bisect_left(times, t)
+            end = times[i] if i < len(times) else self.duration
             if self.action(kind, prio) == "stop":
-                for ti, name, _ in self.inputs:
-                    if t < ti < end and name == "start" and self.q_at(ti) > 0:
-                        end = ti
+                j = bisect.bisect_right(starts, t)
+                while j < len(starts) and starts[j] < end:
+                    if self.q_at(starts[j]) > 0:
+                        end = starts[j]
                         break
+                    j += 1
             out.append((t, end, kind, prio))
         return out
 
@@ -174,7 +217,11 @@ class PumpView:
         return prio == "high" or restrictiveness(self.action(kind, prio)) >= 1
 
     def records_at(self, kind: str, t: float, within: float = _T) -> list[Any]:
-        return [r for r in self.records if r.kind == kind and t - _T <= r.time_s <= t + within]
+        """Records of ``kind`` written from ``t`` to ``t + within`` (a bisection)."""
+        times = self._times.get(kind, [])
+        i = bisect.bisect_left(times, t - _T)
+        j = bisect.bisect_right(times, t + within)
+        return self.by_kind[kind][i:j] if j > i else []
 
     # -- boluses -------------------------------------------------------------------
     def bolus_starts(self) -> list[tuple[float, float, float, float, str]]:
@@ -184,7 +231,7 @@ class PumpView:
             if kind not in ("pca_press", "clinician_bolus") or t in seen:
                 continue
             base, level = self.q_before(t), self.q_at(t)
-            at_t = np.any(np.abs(self.t - t) <= _T)
+            at_t = near(self.t, t)
             if at_t and level > base * (1 + _REL) + 1e-12:
                 seen.add(t)
                 out.append((t, base, level, self.next_change(t), kind))
@@ -214,6 +261,18 @@ class PumpView:
             for a, b, v in out
             if not (demand_only and any(abs(a - c) <= _T for c in clinician))
         ]
+
+
+def near(times: Any, t: float, tol: float = _T) -> bool:
+    """Is a value of the sorted ``times`` within ``tol`` of ``t``? (a bisection)"""
+    i = bisect.bisect_left(times, t - tol)
+    return i < len(times) and times[i] <= t + tol
+
+
+def last_before(times: Any, t: float) -> float | None:
+    """The last of the sorted ``times`` before ``t - SAME_INSTANT`` (None: none)."""
+    i = bisect.bisect_left(times, t - _T)
+    return float(times[i - 1]) if i > 0 else None
 
 
 def verdict(

@@ -32,7 +32,7 @@ class LineFaults:
 
     def _settle(self) -> None: ...  # pragma: no cover - PumpRuntime's
     def _recompute(self) -> None: ...  # pragma: no cover - PumpRuntime's
-    def log(self, kind: str, **details: Any) -> None: ...  # pragma: no cover - PumpRuntime's
+    def log(self, kind: str, /, **details: Any) -> None: ...  # pragma: no cover - PumpRuntime's
 
     def occlude(self, side: str = "downstream", severity: float = 1.0) -> None:
         """Occlude the line on ``side`` with ``severity`` in (0, 1] (1: full)."""

@@ -31,7 +31,7 @@ from pumpsim.engine.delivery import Outlet, PatientOutlet, runtime_options
 from pumpsim.engine.flowsensor import DropSensor
 from pumpsim.engine.linefaults import LineFaults
 from pumpsim.engine.recorder import EventLog, Signal, StateSignal
-from pumpsim.pump.controller import Controller, SensorEvent
+from pumpsim.pump.controller import Controller, SensorEvent, check_log_fields
 from pumpsim.pump.line import (
     AIR,
     Composition,
@@ -247,7 +247,8 @@ class PumpRuntime(LineFaults):
         self._log.write(self.now, self.source, "alarm", alarm=kind, priority=priority,
                         message=message)  # fmt: skip
 
-    def log(self, kind: str, **details: Any) -> None:
+    def log(self, kind: str, /, **details: Any) -> None:
+        check_log_fields(kind, details)
         self._log.write(self.now, self.source, kind, **details)
 
     # -- accounting ---------------------------------------------------------------

@@ -20,7 +20,108 @@ if TYPE_CHECKING:  # pragma: no cover
     from pumpsim.engine.simulation import Simulation
     from pumpsim.scenario.schema import Scenario
 
-__all__ = ["Result", "build_result", "exposure_metrics"]
+__all__ = ["Result", "Summary", "build_result", "exposure_metrics"]
+
+
+class Summary(dict):  # type: ignore[type-arg]
+    """The run's summary: a plain dict whose ``"requirements"`` entry (the safety-requirement
+    verdicts) is computed the first time anything reads it, not during the run.
+
+    Reading another key (``summary["drugs"]``) computes nothing; iterating, ``items()``,
+    ``json.dumps`` or ``summary["requirements"]`` compute the verdicts once and keep them.
+    """
+
+    def __init__(self, data: dict[str, Any], lazy: dict[str, Any] | None = None) -> None:
+        super().__init__(data)
+        self._lazy: dict[str, Any] = dict(lazy or {})  # key -> callable returning its value
+
+    def _fill(self, key: Any = None) -> None:
+        for k in list(self._lazy) if key is None else [key]:
+            make = self._lazy.pop(k, None)
+            if make is not None:
+                dict.__setitem__(self, k, make())
+
+    def __getitem__(self, key: Any) -> Any:
+        if key in self._lazy:
+            self._fill(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self._lazy:
+            self._fill(key)
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._lazy or dict.__contains__(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._lazy.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        if self._lazy.pop(key, None) is None:
+            dict.__delitem__(self, key)
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + len(self._lazy)
+
+    def _whole(self) -> Summary:
+        self._fill()
+        return self
+
+    def __iter__(self) -> Any:
+        return dict.__iter__(self._whole())
+
+    def keys(self) -> Any:
+        return dict.keys(self._whole())
+
+    def items(self) -> Any:
+        return dict.items(self._whole())
+
+    def values(self) -> Any:
+        return dict.values(self._whole())
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self.items())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Summary):
+            other._fill()
+        return dict.__eq__(self._whole(), other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self._whole())
+
+    def __reduce__(self) -> Any:
+        return (Summary, (dict(self.items()),))
+
+
+class _Verdicts:
+    """The oracles' inputs for one run, and their verdicts once asked (computed once)."""
+
+    def __init__(
+        self,
+        sc: Any,
+        records: list[EventRecord],
+        frame: pd.DataFrame,
+        motors: dict[str, Any],
+        duration: float,
+        pressures: dict[str, Any],
+    ) -> None:
+        self.args = (sc, records, frame, motors, duration, pressures)
+        self.value: dict[str, Any] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        if self.value is None:
+            from pumpsim.analysis.requirements import evaluate  # safety-requirement oracles
+
+            self.value = evaluate(*self.args)
+        return self.value
+
+    def as_dicts(self) -> dict[str, Any]:
+        return {rid: v.as_dict() for rid, v in self().items()}
 
 
 @dataclass
@@ -52,6 +153,9 @@ class Result:
     column, e.g. ``[ug/mL]``, ``[ng/mL]``, ``[IU/mL]``); vitals HR and RR
     [1/min], MAP [mmHg], SpO2 [%]. Column names are ``<path>[<unit>]``.
 
+    The safety-requirement verdicts (:attr:`requirements`, ``summary["requirements"]``) are
+    computed the first time they are read, not during :func:`pumpsim.simulate`.
+
     References
     ----------
     The result format: docs/design.md ("Pinned public interfaces"). Each model a
@@ -65,6 +169,20 @@ class Result:
     summary: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     population: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    _verdicts: _Verdicts | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def requirements(self) -> dict[str, Any]:
+        """Every safety requirement's :class:`~pumpsim.analysis.runview.Verdict` on this run
+        (from the motor's exact breakpoints; computed on first use, then kept)."""
+        if self._verdicts is None:  # a result built elsewhere: judge its sampled flows
+            from pumpsim.analysis.requirements import check_requirements
+
+            end = self.scenario.duration
+            end = float(end) if end is not None else float(self.timeseries.index[-1])
+            self._verdicts = _Verdicts(self.scenario, self.events, self.timeseries, {}, end, {})
+            self._verdicts.value = check_requirements(self)
+        return self._verdicts()
 
     @property
     def citations(self) -> list[str]:
@@ -286,12 +404,12 @@ def build_result(sim: Simulation) -> Result:
     team = getattr(sim, "clinicians", None)  # pumpsim.engine.clinician
     if team is not None:
         summary["clinicians"] = team.summary()
-    from pumpsim.analysis.requirements import evaluate  # safety-requirement verdicts
-
+    # the safety-requirement oracles run when their verdicts are first read (Result.requirements)
     motors = {pid: (sig.times, sig.values) for pid, rt in sim.pumps.items()
               for sig in [getattr(rt, "rate_signal", rt.flow)]}  # fmt: skip
     pressures = {pid: (sig.times, sig.values, sig.slopes) for pid, rt in sim.pumps.items()
                  if getattr(rt, "physics", False) for sig in [rt.pressure_signal]}  # fmt: skip
-    verdicts = evaluate(sc, sim.log.records, frame, motors, sim.duration, pressures)
-    summary["requirements"] = {rid: v.as_dict() for rid, v in verdicts.items()}
-    return Result(sc, sim.seed, frame, list(sim.log.records), summary, warnings, population)
+    records = list(sim.log.records)
+    verdicts = _Verdicts(sc, records, frame, motors, sim.duration, pressures)
+    lazy = Summary(summary, {"requirements": verdicts.as_dicts})
+    return Result(sc, sim.seed, frame, records, lazy, warnings, population, verdicts)

@@ -80,6 +80,8 @@ __all__ = [
     "OperatorInput",
     "load_controller",
     "pump_config",
+    "check_log_fields",
+    "RESERVED_LOG_FIELDS",
 ]
 
 
@@ -185,8 +187,10 @@ class Hardware(Protocol):
         """Raise an alarm of ``priority`` (high, medium, low)."""
         ...
 
-    def log(self, kind: str, **details: Any) -> None:
-        """Write a record to the event log."""
+    def log(self, kind: str, /, **details: Any) -> None:
+        """Write a record ``kind`` with ``details`` to the event log. Detail names must not be
+        one of :data:`RESERVED_LOG_FIELDS` (the record's own fields): a
+        :class:`ControllerError` says which."""
         ...
 
 
@@ -208,6 +212,27 @@ class Controller(Protocol):
     def on_input(self, hw: Hardware, event: OperatorInput) -> None:
         """A person pressed something (PCA button, start, stop, silence...)."""
         ...
+
+
+#: field names of an event record itself (``events.jsonl``): ``hw.log`` refuses them as details
+RESERVED_LOG_FIELDS = frozenset({"time_s", "source", "kind", "details"})
+
+
+def check_log_fields(kind: str, details: Mapping[str, Any]) -> None:
+    """Refuse a ``hw.log`` record whose detail names collide with the record's own fields.
+
+    Raises
+    ------
+    ControllerError
+        One line: the record kind, the colliding names and what is allowed.
+    """
+    clash = sorted(RESERVED_LOG_FIELDS.intersection(details))
+    if clash:
+        raise ControllerError(
+            f"hw.log({kind!r}, ...): detail name(s) {', '.join(clash)} are reserved for the "
+            f"event record itself ({', '.join(sorted(RESERVED_LOG_FIELDS))}); rename them, "
+            "e.g. 'at_s' for a time"
+        )
 
 
 ControllerFactory = Callable[["PumpConfig"], Controller]

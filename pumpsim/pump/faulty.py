@@ -10,12 +10,16 @@ controller                       bug                                  ``pumpsim 
 LockoutIgnoringController        gives a PCA demand dose in lockout   OPCA R5.2.0(3)
 OcclusionIgnoringController      never reacts to the occlusion watch  GIP 1.6.2, GIP 1.10.3,
                                  (pumps into a closed line, which     GIP 1.10.7, GIP 1.2.2,
-                                 then empties into the patient)       CRISYS 16/19
+                                 then empties into the patient)       CRISYS 16/19, PS-OCC.U
 HardLimitIgnoringController      runs values beyond a hard limit      GIP 6.1.3
 UnderInfusionIgnoringController  reads its flow sensor for free flow  GIP 1.2.3
                                  only, never for a flow below the
                                  setting
 ===============================  ===================================  ========================
+
+More single-bug controllers (42, across programs, PCA, alarms, DERS and sensors) are the
+mutation suite in ``tests/mutants/mutants.py``; ``benchmarks/mutation/run_mutants.py`` prints
+the share ``pumpsim verify`` catches.
 
 Also by short name: ``pumpsim verify --controller faulty-lockout`` (``faulty-occlusion``,
 ``faulty-hard-limit``, ``faulty-under-infusion``).

@@ -53,6 +53,7 @@ class PcaLedger:
     doses: list[tuple[float, float]] = field(default_factory=list)
     background: list[tuple[float, float]] = field(default_factory=lambda: [(0.0, 0.0)])
     last_demand: float | None = None
+    demand_times: list[float] = field(default_factory=list)  # demand doses only
 
     # -- recording -------------------------------------------------------------
     def record(self, t: float, volume: float, demand: bool = True) -> None:
@@ -61,6 +62,7 @@ class PcaLedger:
         self.doses.append((t, volume))
         if demand:
             self.last_demand = t
+            self.demand_times.append(t)
 
     def set_background(self, t: float, rate: float) -> None:
         """From ``t`` on the background flow (basal or KVO) is ``rate`` [mL/s]."""
@@ -79,7 +81,8 @@ class PcaLedger:
         return end is not None and t < end - _EPS_T
 
     def demands_last_hour(self, t: float) -> int:
-        return sum(1 for s, _ in self.doses if s > t - 3600.0 + _EPS_T)
+        """Demand doses (not clinician boluses) started in the hour to ``t``."""
+        return sum(1 for s in self.demand_times if s > t - 3600.0 + _EPS_T)
 
     def background_volume(self, t0: float, t1: float) -> float:
         """Background volume delivered in (t0, t1] [mL]."""

@@ -314,6 +314,7 @@ class ReferenceController(Boluses, Keypad):
                                  step.limit_window, step.max_demands)  # fmt: skip
             if old is not None:
                 self.pca.doses, self.pca.last_demand = old.doses, old.last_demand
+                self.pca.demand_times = old.demand_times
             self.pca.set_background(hw.now, self._rate_now)
         else:
             self.pca = None
