@@ -12,7 +12,8 @@ controller. :class:`ExternalFactory` is the controller factory behind a spec:
 
 One process or connection serves every pump of every run the factory is used
 for (``pumpsim verify`` starts the firmware once for the whole suite). Every read
-has a deadline (:data:`DEFAULT_TIMEOUT`, or ``PUMPSIM_CONTROLLER_TIMEOUT`` [s]): a
+has a deadline (:data:`DEFAULT_TIMEOUT`, or ``PUMPSIM_CONTROLLER_TIMEOUT`` [s]; the
+first answer, ``hello``, at least :data:`STARTUP_TIMEOUT`): a
 controller that hangs ends the run with an error naming it, never a hang. The
 child is always reaped: on :meth:`ExternalFactory.close`, when the factory is
 garbage-collected, and at interpreter exit.
@@ -61,6 +62,8 @@ __all__ = [
 
 #: seconds to wait for any one answer of the controller
 DEFAULT_TIMEOUT = 10.0
+#: seconds a starting controller has to answer ``hello`` (loading a runtime can be slow)
+STARTUP_TIMEOUT = 30.0
 #: longest line accepted from a controller [bytes]
 MAX_LINE = 16 * 1024 * 1024
 _STDERR_TAIL = 600
@@ -200,7 +203,7 @@ class _Connection:
             return ""
         return " | ".join(line for line in text.splitlines() if line.strip())
 
-    def close(self) -> None:
+    def close(self, grace: float = 2.0) -> None:
         if self.closed:
             return
         self.closed = True
@@ -211,13 +214,13 @@ class _Connection:
         if self.sock is not None:
             self.sock.close()
         if self.proc is not None:
-            _reap(self.proc)
+            _reap(self.proc, grace)
         if self.stderr is not None:
             self.stderr.close()
 
 
-def _reap(proc: subprocess.Popen[bytes]) -> None:
-    """Close the child's stdin, give it a moment to exit, else kill it; always wait."""
+def _reap(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """Close the child's stdin, give it ``grace`` [s] to exit, else kill it; always wait."""
     for pipe in (proc.stdin, proc.stdout):
         if pipe is not None:
             try:
@@ -225,7 +228,7 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
             except OSError:
                 pass
     try:
-        proc.wait(timeout=2.0)
+        proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -263,8 +266,10 @@ class ExternalFactory:
         conn = _Connection(self.spec, self.timeout)
         self._conn = conn
         self._finalizer = weakref.finalize(self, conn.close)
+        conn.link.timeout = max(self.timeout, STARTUP_TIMEOUT)
         hello = self.exchange({"type": "hello", "protocol": PROTOCOL_VERSION,
                                "pumpsim": _version()}, ("hello",))  # fmt: skip
+        conn.link.timeout = self.timeout
         if hello.get("protocol") != PROTOCOL_VERSION:
             self.fail(f"speaks protocol {hello.get('protocol')!r}; this pumpsim speaks "
                       f"{PROTOCOL_VERSION}")  # fmt: skip
@@ -293,12 +298,14 @@ class ExternalFactory:
         try:
             conn.link.send(data)
             return decode(conn.link.recv(), expected)
-        except (TimeoutError, EOFError, OSError, ProtocolError) as exc:
+        except TimeoutError as exc:
+            self.fail(str(exc), hung=True)
+        except (EOFError, OSError, ProtocolError) as exc:
             self.fail(str(exc))
 
-    def fail(self, why: str) -> NoReturn:
-        """Close the connection and raise one line: the controller, what went wrong, its
-        exit status and the end of its stderr."""
+    def fail(self, why: str, hung: bool = False) -> NoReturn:
+        """Close the connection (a ``hung`` child is killed at once) and raise one line:
+        the controller, what went wrong, its exit status and the end of its stderr."""
         conn = self._conn
         extra = ""
         if conn is not None:
@@ -310,7 +317,7 @@ class ExternalFactory:
                 except subprocess.TimeoutExpired:
                     code = None
             tail = conn.stderr_tail()
-            conn.close()
+            conn.close(grace=0.0 if hung else 2.0)
             if code is not None:
                 extra += f"; exit status {code}"
             if tail:
