@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from pumpsim.cli import main
 from pumpsim.connect.external import ExternalControllerError, ExternalFactory
 from pumpsim.connect.protocol import (
@@ -181,7 +181,8 @@ def test_a_crashing_controller_shows_its_stderr_and_exit_status() -> None:
 
 
 def test_a_controller_error_and_a_bad_command_stop_the_run() -> None:
-    hello = 'import sys, json\nsys.stdin.readline()\nprint(json.dumps({"type": "hello", "protocol": 1}), flush=True)\n'
+    hello = ("import sys, json\nsys.stdin.readline()\n"
+             'print(json.dumps({"type": "hello", "protocol": 1}), flush=True)\n')
     answer = hello + (
         "for line in sys.stdin:\n"
         "    m = json.loads(line)\n"

@@ -92,7 +92,7 @@ class _Link:
     """A byte line link with a deadline on every read and write (pipe or socket)."""
 
     def __init__(self, rfd: int, wfd: int, read: Callable[[int], bytes],
-                 write: Callable[[bytes], int], timeout: float) -> None:  # fmt: skip
+                 write: Callable[[memoryview], int], timeout: float) -> None:  # fmt: skip
         self.rfd, self.wfd = rfd, wfd
         self._read, self._write = read, write
         self.timeout = timeout
@@ -254,6 +254,8 @@ class ExternalFactory:
         self.timeout = timeout if timeout is not None else _timeout_from_env()
         self._conn: _Connection | None = None
         self._ids = 0
+        #: messages sent and answered so far (``call``, ``hw``, ``new``, ``hello``)
+        self.exchanges = 0
         self._finalizer: weakref.finalize | None = None
 
     # the connection opens on first use, so a factory that is never called starts nothing
@@ -295,6 +297,7 @@ class ExternalFactory:
     def send_and_read(self, data: bytes, expected: tuple[str, ...]) -> dict[str, Any]:
         conn = self._conn
         assert conn is not None
+        self.exchanges += 1
         try:
             conn.link.send(data)
             return decode(conn.link.recv(), expected)

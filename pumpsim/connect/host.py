@@ -193,12 +193,13 @@ def _serve_tcp(factory: ControllerFactory, name: str, host: str, port: int, once
     class Handler(socketserver.StreamRequestHandler):
         def handle(self) -> None:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            serve(factory, self.rfile, self.wfile, name)
+            serve(factory, self.rfile, self.wfile, name)  # type: ignore[arg-type]
 
-    server_cls = socketserver.TCPServer if once else socketserver.ThreadingTCPServer
-    server_cls.allow_reuse_address = True
+    base = socketserver.TCPServer if once else socketserver.ThreadingTCPServer
+    server_cls = type("HostServer", (base,), {"allow_reuse_address": True,
+                                              "daemon_threads": True})  # fmt: skip
     with server_cls((host, port), Handler) as server:
-        bound_host, bound_port = server.server_address[:2]
+        bound_host, bound_port = server.socket.getsockname()[:2]
         print(f"listening on tcp://{bound_host}:{bound_port}", flush=True)
         if once:
             server.handle_request()

@@ -226,9 +226,11 @@ def _ders_from_json(data: Mapping[str, Any] | None) -> DersEntry | None:
     pca = data.get("pca")
     pca_limits = None
     if pca is not None:
-        pca_limits = PcaLimits(demand=_limits(pca.get("demand")), lockout=_limits(pca.get("lockout")),
-                               limit=_limits(pca.get("limit")), window=pca.get("window"),
-                               basal=_limits(pca.get("basal")))  # fmt: skip
+        pca_limits = PcaLimits(
+            demand=_limits(pca.get("demand")), lockout=_limits(pca.get("lockout")),
+            limit=_limits(pca.get("limit")), window=pca.get("window"),
+            basal=_limits(pca.get("basal")),
+        )  # fmt: skip
     return DersEntry(drug=data["drug"], care_area=data["care_area"],
                      concentration=data.get("concentration"), amount_unit=data.get("amount_unit"),
                      continuous=_limits(data.get("continuous")), bolus=_limits(data.get("bolus")),
