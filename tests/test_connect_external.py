@@ -200,8 +200,10 @@ def test_a_controller_error_and_a_bad_command_stop_the_run() -> None:
 def test_bad_specs_and_unreachable_controllers() -> None:
     with pytest.raises(ExternalControllerError, match="cannot start"):
         simulate(CONFORMANCE / "occlusion_syringe.yaml", controller="exec:/nonexistent/firmware")
-    with pytest.raises(ExternalControllerError, match="write tcp://HOST:PORT"):
-        load_controller("tcp://127.0.0.1")(None)  # type: ignore[arg-type]
+    with pytest.raises(ExternalControllerError, match="write exec:COMMAND .* or tcp://HOST:PORT"):
+        load_controller("tcp://127.0.0.1")  # no port: refused when loaded, nothing started
+    with pytest.raises(ExternalControllerError, match="write exec:COMMAND"):
+        load_controller("exec:   ")
     with pytest.raises(ExternalControllerError, match="cannot connect"):
         simulate(CONFORMANCE / "occlusion_syringe.yaml", controller="tcp://127.0.0.1:9")
 

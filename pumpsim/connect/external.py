@@ -57,6 +57,7 @@ __all__ = [
     "ExternalFactory",
     "ExternalControllerError",
     "controller_factory",
+    "parse_spec",
     "DEFAULT_TIMEOUT",
 ]
 
@@ -136,6 +137,28 @@ class _Link:
             self._buf += chunk
 
 
+def parse_spec(spec: str) -> tuple[str, Any]:
+    """``("exec", argv)`` or ``("tcp", (host, port))`` for a controller spec; raises
+    :class:`ExternalControllerError` (one line: the spec and what to write)."""
+    if spec.startswith("exec:"):
+        try:
+            argv = shlex.split(spec[len("exec:") :])
+        except ValueError as exc:
+            raise ExternalControllerError(f"controller {spec!r}: {exc}") from None
+        if not argv:
+            raise ExternalControllerError(f"controller {spec!r}: write exec:COMMAND [ARGS...]")
+        return "exec", argv
+    url = urlsplit(spec)
+    try:
+        host, port = url.hostname, url.port
+    except ValueError:
+        host, port = None, None
+    if url.scheme != "tcp" or not host or port is None or url.path not in ("", "/"):
+        raise ExternalControllerError(f"controller {spec!r}: write exec:COMMAND [ARGS...] or "
+                                      "tcp://HOST:PORT, e.g. tcp://127.0.0.1:7000")  # fmt: skip
+    return "tcp", (host, port)
+
+
 class _Connection:
     """The live process or socket behind a factory; closed once."""
 
@@ -146,44 +169,31 @@ class _Connection:
         self.stderr: IO[bytes] | None = None
         self.closed = False
         self.name = "?"
-        if spec.startswith("exec:"):
-            self.link = self._start(spec, timeout)
+        kind, target = parse_spec(spec)
+        if kind == "exec":
+            self.link = self._start(target, timeout)
         else:
-            self.link = self._connect(spec, timeout)
+            self.link = self._connect(target, timeout)
 
-    def _start(self, spec: str, timeout: float) -> _Link:
-        try:
-            argv = shlex.split(spec[len("exec:") :])
-        except ValueError as exc:
-            raise ExternalControllerError(f"controller {spec!r}: {exc}") from None
-        if not argv:
-            raise ExternalControllerError(f"controller {spec!r}: write exec:COMMAND [ARGS...]")
+    def _start(self, argv: list[str], timeout: float) -> _Link:
         self.stderr = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self.stderr, bufsize=0)  # fmt: skip
         except OSError as exc:
             self.stderr.close()
-            raise ExternalControllerError(f"controller {spec!r}: cannot start {argv[0]}: "
+            raise ExternalControllerError(f"controller {self.spec!r}: cannot start {argv[0]}: "
                                           f"{exc.strerror or exc}") from None  # fmt: skip
         assert self.proc.stdin is not None and self.proc.stdout is not None
         rfd, wfd = self.proc.stdout.fileno(), self.proc.stdin.fileno()
         os.set_blocking(wfd, False)
         return _Link(rfd, wfd, lambda n: os.read(rfd, n), lambda b: os.write(wfd, b), timeout)
 
-    def _connect(self, spec: str, timeout: float) -> _Link:
-        url = urlsplit(spec)
+    def _connect(self, address: tuple[str, int], timeout: float) -> _Link:
         try:
-            host, port = url.hostname, url.port
-        except ValueError:
-            host, port = None, None
-        if url.scheme != "tcp" or not host or port is None or url.path not in ("", "/"):
-            raise ExternalControllerError(f"controller {spec!r}: write tcp://HOST:PORT, "
-                                          "e.g. tcp://127.0.0.1:7000")  # fmt: skip
-        try:
-            sock = socket.create_connection((host, port), timeout=timeout)
+            sock = socket.create_connection(address, timeout=timeout)
         except OSError as exc:
-            raise ExternalControllerError(f"controller {spec!r}: cannot connect: "
+            raise ExternalControllerError(f"controller {self.spec!r}: cannot connect: "
                                           f"{exc.strerror or exc}") from None  # fmt: skip
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)
@@ -247,9 +257,7 @@ class ExternalFactory:
     """
 
     def __init__(self, spec: str, timeout: float | None = None) -> None:
-        if not (spec.startswith("exec:") or spec.startswith("tcp://")):
-            raise ExternalControllerError(f"controller {spec!r}: write exec:COMMAND or "
-                                          "tcp://HOST:PORT")  # fmt: skip
+        parse_spec(spec)  # a bad spec fails here, before anything starts
         self.spec = spec
         self.timeout = timeout if timeout is not None else _timeout_from_env()
         self._conn: _Connection | None = None
