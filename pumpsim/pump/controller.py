@@ -357,9 +357,18 @@ BUILTIN_CONTROLLERS = {
 }
 
 
+#: controller specs served by an adapter outside ``pump/``: prefix -> its factory, imported on use
+CONTROLLER_SCHEMES = {
+    "exec:": "pumpsim.connect.external:controller_factory",
+    "tcp://": "pumpsim.connect.external:controller_factory",
+}
+
+
 def load_controller(spec: str) -> ControllerFactory:
     """Import a controller factory named ``"package.module:Name"`` (or
-    ``"path/to/file.py:Name"``, or a short name in :data:`BUILTIN_CONTROLLERS`).
+    ``"path/to/file.py:Name"``, or a short name in :data:`BUILTIN_CONTROLLERS`), or
+    reach one in another process: ``"exec:./my_firmware args"``, ``"tcp://127.0.0.1:PORT"``
+    (:data:`CONTROLLER_SCHEMES`, :mod:`pumpsim.connect.external`).
 
     The object found is called with each pump's :class:`PumpConfig` and must
     return a :class:`Controller`; a controller class is such a factory.
@@ -369,6 +378,10 @@ def load_controller(spec: str) -> ControllerFactory:
     ControllerError
         One line: the spec and why it cannot be loaded.
     """
+    for prefix, adapter in CONTROLLER_SCHEMES.items():  # exec:CMD, tcp://HOST:PORT
+        if spec.startswith(prefix):
+            module_name, _, attr = adapter.partition(":")
+            return getattr(importlib.import_module(module_name), attr)(spec)  # type: ignore[no-any-return]
     target = BUILTIN_CONTROLLERS.get(spec, spec)
     module_name, sep, attr = target.rpartition(":")
     if not sep or not module_name or not attr:
