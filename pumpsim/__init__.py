@@ -5,6 +5,7 @@
 >>> res = pumpsim.simulate(sc, seed=1)                                   # doctest: +SKIP
 """
 
+from pumpsim import sweep  # a callable package: pumpsim.sweep(...)
 from pumpsim._version import __version__
 from pumpsim.engine import Result, simulate
 from pumpsim.errors import NotSupportedError, PumpsimError, ScenarioError, UnitError
@@ -20,4 +21,5 @@ __all__ = [
     "UnitError",
     "load_scenario",
     "simulate",
+    "sweep",
 ]
