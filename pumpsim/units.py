@@ -251,6 +251,8 @@ _DISPLAY = {
     "age": (1.0, "y"),
     "temperature": (1.0, "degC"),
     "frequency": (60.0, "1/min"),
+    "length": (1.0, "m"),
+    "speed": (1.0, "m/s"),
 }
 
 
