@@ -39,7 +39,7 @@ __all__ = ["Axis", "Grid", "Point", "parse_axis", "scenario_hash", "REPLICATE"]
 REPLICATE = "replicate"
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_NUMBERS = re.compile(rf"\s*({_NUM}(?:\s*,\s*{_NUM})*)\s*(.*?)\s*")
+_NUMBERS = re.compile(rf"\s*({_NUM}(?:\s*,\s*{_NUM})*)(?:\s*([^\s,\d.+-][^,]*?))?\s*")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def parse_axis(text: str) -> Axis:
     m = _NUMBERS.fullmatch(rhs)
     if m is not None:
         raw = [x.strip() for x in m[1].split(",")]
-        unit = m[2]
+        unit = m[2] or ""
         numbers = tuple(float(x) for x in raw)
         values: tuple[Any, ...] = (
             tuple(f"{x} {unit}" for x in raw) if unit else tuple(_number(x) for x in raw)

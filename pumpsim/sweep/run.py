@@ -11,8 +11,8 @@ Per-patient metrics
 ``cmax`` and ``tmax_s`` are read on the scenario's output grid (as in a run's summary);
 ``auc`` is the exact integral of the plasma concentration (the solver's AUC state, the
 same number a run's summary reports); ``time_in_range_s`` is the time the sampled plasma
-concentration spends inside the target range, each sample standing for one output
-interval (so its resolution is the scenario's ``output.interval``). ``alarms`` and
+concentration spends inside the target range, each sample (but the last) standing for the
+output interval after it (so its resolution is the scenario's ``output.interval``). ``alarms`` and
 ``volume_mL`` are the run's (the pumps do not differ between the patients of a
 population), repeated on each row.
 """
@@ -129,8 +129,8 @@ def run_point(
         if rng is None:
             tir = np.full(plasma.shape[0], np.nan)
         else:
-            inside = (plasma >= rng[0]) & (plasma <= rng[1])
-            tir = inside.sum(axis=1) * interval
+            inside = (plasma[:, :-1] >= rng[0]) & (plasma[:, :-1] <= rng[1])
+            tir = inside.sum(axis=1) * interval  # each sample stands for the interval after it
         m = plasma.shape[0]
         rows["patient"] += range(m)
         rows["drug"] += [name] * m

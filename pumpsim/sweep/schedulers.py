@@ -67,10 +67,10 @@ def _client(scheduler: Any, workers: int | None, n_tasks: int) -> Iterator[Any]:
             yield client
         return
     n = workers or max(1, min(os.cpu_count() or 1, n_tasks))
-    cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=scheduler != "threads",
-        host="127.0.0.1", dashboard_address=None, silence_logs=40,
-    )  # fmt: skip
+    threads = scheduler == "threads"  # in this process: Dask's in-process transport
+    where = {"protocol": "inproc"} if threads else {"host": "127.0.0.1", "protocol": "tcp"}
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=not threads,
+                           dashboard_address=None, silence_logs=40, **where)  # fmt: skip
     try:
         with Client(cluster) as client:
             yield client
