@@ -106,7 +106,6 @@ class WardResult:
         out["nurse_utilisation_mean"] = float(np.mean(util))
         out["nurse_utilisation_max"] = float(np.max(util))
         out["walked_km"] = sum(n.walked for n in m.nurses) / 1000.0
-        out["simpy_events"] = m.events
         return out
 
     # -- output ---------------------------------------------------------------------------

@@ -31,7 +31,8 @@ first", so the nurses are an explicit pool with this dispatch rule; every wait, 
 task is a SimPy event.
 
 Randomness: pump ``k`` draws its alarms from ``default_rng([seed, 1, k])``, the nurses
-their delays from ``default_rng([seed, 2])``; same ward and seed, identical result.
+their delays from ``default_rng([seed, 2])``, each in blocks that are used up in order;
+same ward and seed, identical result.
 """
 
 from __future__ import annotations
@@ -90,8 +91,17 @@ class _Pump:
     stop_start: float = math.nan
     interruptions: list[tuple[float, float, str]] = field(default_factory=list)
     dry: int = 0
+    _draws: list[float] = field(default_factory=list)
+
+    def draw(self) -> float:
+        """The next standard uniform of this pump's stream (drawn 64 at a time)."""
+        if not self._draws:
+            self._draws = self.rng.random(64).tolist()[::-1]
+        return self._draws.pop()
 
     def rate(self, t: float) -> float:
+        if len(self.times) == 1:  # a constant rate
+            return self.rates[0] if t >= self.times[0] else 0.0
         i = bisect.bisect_right(self.times, t) - 1
         return self.rates[i] if i >= 0 else 0.0
 
@@ -139,7 +149,7 @@ class WardModel:
         random = [(k, s.rate) for k, s in ward.alarms.items() if s.rate > 0]
         self.random_kinds = [k for k, _ in random]
         self.total_rate = sum(r for _, r in random)  # [1/s]
-        self.weights = np.array([r for _, r in random]) / (self.total_rate or 1.0)
+        self.cumulative = (np.cumsum([r for _, r in random]) / (self.total_rate or 1.0)).tolist()
         beds = ward.expanded()
         lay = ward.layout
         self.bed_pos = [lay.station + (i + 1) * lay.bed_spacing for i in range(len(beds))]
@@ -154,14 +164,21 @@ class WardModel:
         self.by_id = {(p.bed, p.spec.id): p for p in self.pumps}
         self.nurses = [_Nurse(i, lay.station) for i in range(ward.nurses.count)]
         self.nurse_rng = np.random.default_rng([self.seed, 2])
+        self._delays: list[float] = []
+        self._lead = ward.containers.near_empty  # plain floats for the hot paths
+        self._change = ward.containers.change
+        self._speed = ward.nurses.walking_speed
         self.queue: list[Call] = []
         self.calls: list[Call] = []
         self.alarms: list[tuple[float, int, int, str, str]] = []  # t, bed, pump, kind, prio
         self.events = 0  # SimPy events processed (for the benchmark)
 
     # -- running ------------------------------------------------------------------------
-    def run(self) -> WardModel:
-        """Run to the ward's duration (and close every open interruption there)."""
+    def run(self, count_events: bool = False) -> WardModel:
+        """Run to the ward's duration (and close every open interruption there).
+
+        With ``count_events``, step SimPy one event at a time and count them in
+        ``self.events`` (for the benchmark; a little slower)."""
         end = float(self.ward.duration)
         for pump in self.pumps:
             pump.clock = self._draw(pump)
@@ -172,10 +189,11 @@ class WardModel:
         for ev in self.ward.events:
             pump = self.by_id[(ev.bed, ev.pump)]
             self._at(ev.at, self._alarm, pump, ev.alarm)
-        env = self.env
-        while env.peek() < end:
-            env.step()
-            self.events += 1
+        env, step, peek, n = self.env, self.env.step, self.env.peek, 0
+        while count_events and peek() < end:
+            step()
+            n += 1
+        self.events = n
         env.run(until=end)
         for pump in self.pumps:
             if pump.stopped:
@@ -190,7 +208,15 @@ class WardModel:
         ev.callbacks.append(lambda _e: fn(*args))
 
     def _draw(self, pump: _Pump) -> float:
-        return float(pump.rng.exponential(1.0 / self.total_rate)) if self.total_rate else math.inf
+        """Infusing time to the pump's next random alarm: exponential, mean 1/rate [s]."""
+        return -math.log1p(-pump.draw()) / self.total_rate if self.total_rate else math.inf
+
+    def _delay(self) -> float:
+        """The next response delay (log-normal, drawn 256 at a time)."""
+        if not self._delays:
+            r = self.ward.nurses.response
+            self._delays = lognormal_delays(self.nurse_rng, r.median, r.gsd, 256).tolist()[::-1]
+        return self._delays.pop()
 
     # -- pumps --------------------------------------------------------------------------
     def _flow(self, pump: _Pump, t: float) -> float:
@@ -216,7 +242,7 @@ class WardModel:
         q = self._flow(pump, self.env.now)
         if q <= 0:
             return
-        lead = self.ward.containers.near_empty
+        lead = self._lead
         options = [(pump.clock, "random"), (pump.remaining / q, _EMPTY)]
         if lead is not None and not pump.warned:
             options.append((max(pump.remaining / q - lead, 0.0), _NEAR))
@@ -233,16 +259,15 @@ class WardModel:
         self._advance(pump)
         if what == "random":
             pump.clock = self._draw(pump)
-            i = int(pump.rng.choice(len(self.random_kinds), p=self.weights))
-            self._alarm(pump, self.random_kinds[i])
+            i = bisect.bisect_right(self.cumulative, pump.draw())
+            self._alarm(pump, self.random_kinds[min(i, len(self.random_kinds) - 1)])
         elif what == _NEAR:
             pump.warned = True
             self._alarm(pump, _NEAR)
         else:
             pump.remaining = 0.0
             pump.dry += 1
-            self._alarm(pump, _EMPTY)
-        self._plan(pump)
+            self._alarm(pump, _EMPTY)  # which re-plans the pump
 
     def _alarm(self, pump: _Pump, kind: str) -> None:
         now = self.env.now
@@ -291,20 +316,17 @@ class WardModel:
             self.env.process(self._visit(nurse, call))
 
     def _visit(self, nurse: _Nurse, call: Call) -> Generator[simpy.Event, Any, None]:
-        spec = self.ward.nurses
-        delay = float(lognormal_delays(self.nurse_rng, spec.response.median,
-                                       spec.response.gsd, 1)[0])  # fmt: skip
-        yield self.env.timeout(delay)
+        yield self.env.timeout(self._delay())
         distance = abs(nurse.position - self.bed_pos[call.bed])
-        yield self.env.timeout(distance / spec.walking_speed)
+        yield self.env.timeout(distance / self._speed)
         nurse.walked += distance
         nurse.position = self.bed_pos[call.bed]
         call.arrived = self.env.now
         pump = self.pumps[call.pump]
         self._advance(pump)
-        lead = self.ward.containers.near_empty or 0.0
+        lead = self._lead or 0.0
         low = pump.remaining <= 1e-12 or pump.remaining <= pump.rate(self.env.now) * lead
-        task = max(self._kind(call.kind)[2], self.ward.containers.change if low else 0.0)
+        task = max(self._kind(call.kind)[2], self._change if low else 0.0)
         if low and not pump.stopped:  # the container is changed: the pump stops meanwhile
             pump.stopped, pump.stop_start = True, self.env.now
             self._plan(pump)
