@@ -66,7 +66,7 @@ def plot_summary(summary: pd.DataFrame, grid: Grid) -> Any:
         for key, g in groups:
             g = g[g["drug"] == drug].sort_values(x_axis.column)
             key = key if isinstance(key, tuple) else (key,)
-            name = ", ".join(f"{a.path.split('.')[-1]}={v}{' ' + a.unit if a.unit else ''}"
+            name = ", ".join(f"{a.path.split('.')[-1]}={_fmt(v)}{' ' + a.unit if a.unit else ''}"
                              for a, v in zip(others, key, strict=True))  # fmt: skip
             x = g[x_axis.column]
             for c, (metric, title) in enumerate(metrics):
@@ -102,3 +102,7 @@ def write_summary(store: SweepStore, grid: Grid, plots: bool = True) -> pd.DataF
     if plots and len(table):
         plot(table, grid).savefig(store.out / "summary.png", dpi=110)  # a Figure: no pyplot
     return table
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
