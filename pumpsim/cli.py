@@ -342,9 +342,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
                 "verify": _cmd_verify,
                 "models": _cmd_models, "bench": _cmd_bench}  # fmt: skip
-    from pumpsim.sweep.cli import cmd_sweep, cmd_ward
+    from pumpsim.sweep.cli import cmd_sweep, cmd_ward, ward_aware  # run/validate take wards
 
-    handlers.update(sweep=cmd_sweep, ward=cmd_ward)
+    handlers.update(sweep=cmd_sweep, ward=cmd_ward, run=ward_aware("run", _cmd_run),
+                    validate=ward_aware("validate", _cmd_validate))  # fmt: skip
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

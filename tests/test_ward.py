@@ -176,3 +176,14 @@ def test_ward_through_the_sweep(tmp_path) -> None:
     assert float(two["nurse_utilisation_mean_mean"].iloc[0]) < float(
         one["nurse_utilisation_mean_mean"].iloc[0])
     assert np.isfinite(summary["per_bed_day_mean"]).all()
+
+
+WARDS = sorted((ROOT / "scenarios").glob("ward_*.yaml"))
+
+
+@pytest.mark.parametrize("path", WARDS, ids=[p.name for p in WARDS])
+def test_every_ward_file_has_a_purpose_validates_and_runs(path, capsys) -> None:
+    assert path.read_text().splitlines()[0].startswith("# Purpose: ")
+    assert main(["validate", str(path)]) == 0
+    assert "valid ward" in capsys.readouterr().out
+    assert main(["run", str(path), "--quiet"]) == 0  # `pumpsim run` takes a ward too

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_parsers", "cmd_sweep", "cmd_ward"]
+__all__ = ["add_parsers", "cmd_sweep", "cmd_ward", "ward_aware"]
 
 
 def add_parsers(sub: Any) -> None:
@@ -71,3 +71,33 @@ def cmd_ward(args: argparse.Namespace) -> int:
         if args.out is not None:
             print(f"wrote {args.out}/")
     return 0
+
+
+def is_ward_file(path: Path) -> bool:
+    """Whether ``path`` is a ward scenario (its top level has ``beds``)."""
+    from pumpsim.errors import ScenarioError
+    from pumpsim.scenario.load import read_file
+
+    try:
+        return "beds" in read_file(path)
+    except ScenarioError:
+        return False  # the scenario command reports the problem
+
+
+def ward_aware(command: str, handler: Any) -> Any:
+    """``pumpsim run``/``validate`` of a ward file go to the ward; others to ``handler``."""
+
+    def handle(args: argparse.Namespace) -> int:
+        if not is_ward_file(args.scenario):
+            return int(handler(args))
+        if command == "validate":
+            from pumpsim.ward import load_ward
+
+            ward = load_ward(args.scenario)
+            pumps = sum(len(b.pumps) for b in ward.expanded())
+            print(f"{args.scenario}: valid ward ({ward.name}; {len(ward.expanded())} beds, "
+                  f"{pumps} pumps, {ward.nurses.count} nurses)")  # fmt: skip
+            return 0
+        return cmd_ward(args)
+
+    return handle
