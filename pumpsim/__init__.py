@@ -64,6 +64,9 @@ _LAZY: dict[str, str] = {
     "dose_rate_to_flow": "pumpsim.pump",
     # units at the boundary
     "parse": "pumpsim.units",
+    # sweeps over grids and populations (Dask when asked); the package is callable too
+    "sweep": "pumpsim.sweep.runner",
+    "SweepResult": "pumpsim.sweep.runner",
 }
 
 __all__ = [
@@ -106,6 +109,8 @@ __all__ = [
     "load_controller",
     "dose_rate_to_flow",
     "parse",
+    "sweep",
+    "SweepResult",
 ]
 
 
@@ -132,5 +137,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from pumpsim.scenario import Scenario, load_scenario
     from pumpsim.scenario.json_schema import scenario_json_schema
+    from pumpsim.sweep.runner import SweepResult, sweep
     from pumpsim.units import parse
     from pumpsim.verify import verify

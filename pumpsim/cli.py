@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     mdl = sub.add_parser("models", help="list the PK models, their routes and citations")
     mdl.add_argument("--drug", default=None, help="only this drug's models")
     _add_bench_parser(sub)
+    from pumpsim.sweep.cli import add_parsers  # sweep, ward
+
+    add_parsers(sub)
     return parser
 
 
@@ -486,6 +489,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
                 "verify": _cmd_verify,
                 "models": _cmd_models, "bench": _cmd_bench, "schema": _cmd_schema}  # fmt: skip
+    from pumpsim.sweep.cli import cmd_sweep, cmd_ward, ward_aware  # run/validate take wards
+
+    handlers.update(sweep=cmd_sweep, ward=cmd_ward, run=ward_aware("run", _cmd_run),
+                    validate=ward_aware("validate", _cmd_validate))  # fmt: skip
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

@@ -64,6 +64,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "age": ("year", "y"),
     "temperature": ("degC", "degC"),
     "frequency": ("1 / second", "1/s"),
+    "length": ("meter", "m"),
+    "speed": ("meter / second", "m/s"),
 }
 
 #: amount-bearing kinds -> the dimension of what follows the amount
@@ -303,6 +305,8 @@ def _example(kind: str) -> str:
         "age": "'40 y'",
         "temperature": "'21 degC'",
         "frequency": "'1/min'",
+        "length": "'5 m'",
+        "speed": "'1.2 m/s'",
         "dose": "'2 mg/kg' or '100 mcg'",
         "dose_rate": "'0.1 mcg/kg/min' or '5 mg/h'",
         "concentration": "'10 mg/mL' or '100 U/mL'",
@@ -379,6 +383,8 @@ _DISPLAY = {
     "age": (1.0, "y"),
     "temperature": (1.0, "degC"),
     "frequency": (60.0, "1/min"),
+    "length": (1.0, "m"),
+    "speed": (1.0, "m/s"),
 }
 
 
