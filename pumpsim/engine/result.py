@@ -137,6 +137,8 @@ def build_result(sim: Simulation) -> Result:
         columns[f"pump.{pump.id}.infused[mL]"] = rt.infused_signal.evaluate(grid)
         columns[f"pump.{pump.id}.state"] = rt.state.evaluate(grid)
         columns.update(rt.columns(grid))  # pressure, delivered, line... (pumps with physics)
+        if hasattr(rt.controller, "columns"):  # a controller's own signals (TCI predictions)
+            columns.update(rt.controller.columns(grid))
         entry: dict[str, Any] = {
             "kind": pump.kind,
             "drug": pump.drug,
