@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from pumpsim.engine.bismonitor import BisMonitor
 from pumpsim.engine.clinician import ClinicianTeam
 from pumpsim.engine.faults import CatheterSite, Faults, tissue_routes
 from pumpsim.engine.interlock import Interlock, PcaDemand
@@ -186,6 +187,8 @@ class Simulation:
                 self._schedule(ev.at, functools.partial(self.physiology.adverse_reaction, ev))
             elif isinstance(ev, PcaDemandEvent):
                 self.demands.append(PcaDemand(self, i, ev))
+        # the BIS monitor (a sensor closed-loop controllers read), when the scenario has one
+        self.bis_monitor = BisMonitor(self) if scenario.bis is not None else None
         # the bedside: PCA interlocks on the monitor, nurses answering alarms
         self.interlock = Interlock(self)
         self.clinicians = (ClinicianTeam(self, scenario.clinicians)

@@ -307,6 +307,14 @@ class TciController(ReferenceController):
                 tr.states.append(self._x.copy())
                 tr.rates.append(rate)
 
+    def _remaining(self, hw: Hardware, rate: float) -> tuple[float | None, str | None]:
+        """No time remaining is predicted during a TCI step: the firmware changes the rate
+        every update (and may pause at zero after an effect-site load), so the record
+        says so (``basis: tci``) instead of predicting an end that is not planned."""
+        if self._tci_step() is not None and self.state == "running":
+            return None, "tci"
+        return super()._remaining(hw, rate)
+
     # -- TCI steps ------------------------------------------------------------------------
     def _tci_step(self) -> Any:
         from pumpsim.pump.program import TciStep
@@ -349,12 +357,21 @@ class TciController(ReferenceController):
         hw.log("tci_model", pk_model=get_model(cfg.drug, key).key, site=step.site,
                v1_L=self.firmware.v1, ke0_per_min=self.firmware.ke0)  # fmt: skip
 
-    def _set_target(self, hw: Hardware, target: float) -> None:
+    def _set_target(self, hw: Hardware, target: float, quiet: bool = False) -> None:
+        """A new target [amount/L]; ``quiet``: not logged (a closed loop's small steps).
+        A change of more than 5 % restarts the effect-site approach (greedy rule); smaller
+        steps keep holding with the plasma rule."""
+        old = self.target
         self.target = float(target)
-        self._reached = False
-        self._target_times.append(hw.now)
-        self._target_values.append(self.target)
-        hw.log("tci_target", target=self.target, site=self.site)
+        if old is None or abs(self.target - old) > 0.05 * old:
+            self._reached = False
+        if self._target_times and self._target_times[-1] == hw.now:
+            self._target_values[-1] = self.target
+        else:
+            self._target_times.append(hw.now)
+            self._target_values.append(self.target)
+        if not quiet:
+            hw.log("tci_target", target=self.target, site=self.site)
 
     def _max_amount_rate(self) -> float:
         cfg = self.config

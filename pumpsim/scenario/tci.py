@@ -107,13 +107,12 @@ class Stimulation(_Model):
 class BisSpec(_Model):
     """The bispectral index monitor (:mod:`pumpsim.patient.bis`).
 
-    ``model``: ``bouillon2004`` (propofol-remifentanil response surface) or
-    ``eleveld2018`` (propofol alone). The monitor reports every ``interval`` the value of
+    ``model``: ``bouillon2004`` (propofol-remifentanil response surface). The monitor reports every ``interval`` the value of
     ``delay`` ago plus Gaussian ``noise`` (SD, BIS units, from the run's seeded
     generator); ``stimulation`` adds offsets while surgery stimulates.
     """
 
-    model: Literal["bouillon2004", "eleveld2018"] = "bouillon2004"
+    model: Literal["bouillon2004"] = "bouillon2004"
     interval: Time = 5.0
     delay: Time = 0.0
     noise: float = Field(default=0.0, ge=0.0, le=30.0)
