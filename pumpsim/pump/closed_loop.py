@@ -100,7 +100,8 @@ class BisPidController(ReferenceController):
             super().on_sensor(hw, event)
             return
         per = self._per_dose()
-        if self.config.drug not in self.drugs or per is None or not self._controllable() or not math.isfinite(event.value):
+        usable = per is not None and self._controllable() and math.isfinite(event.value)
+        if self.config.drug not in self.drugs or not usable or per is None:
             self._last = None  # resume bumplessly later
             self._integral = None
             return

@@ -107,9 +107,10 @@ class Stimulation(_Model):
 class BisSpec(_Model):
     """The bispectral index monitor (:mod:`pumpsim.patient.bis`).
 
-    ``model``: ``bouillon2004`` (propofol-remifentanil response surface). The monitor reports every ``interval`` the value of
-    ``delay`` ago plus Gaussian ``noise`` (SD, BIS units, from the run's seeded
-    generator); ``stimulation`` adds offsets while surgery stimulates.
+    ``model``: ``bouillon2004`` (propofol-remifentanil response surface). The monitor
+    reports every ``interval`` the value of ``delay`` ago plus Gaussian ``noise`` (SD,
+    BIS units, from the run's seeded generator); ``stimulation`` adds offsets while
+    surgery stimulates.
     """
 
     model: Literal["bouillon2004"] = "bouillon2004"
