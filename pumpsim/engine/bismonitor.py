@@ -2,7 +2,7 @@
 
 A BIS monitor is itself a sampled device: every ``interval`` seconds it computes the
 index (:mod:`pumpsim.patient.bis`) from the exact effect-site concentrations at that
-instant (:meth:`ExactSolver.value_at`), adds the scenario's stimulation offset, and
+instant (:meth:`ExactSolver.state`), adds the scenario's stimulation offset, and
 reports the value of ``delay`` seconds ago plus Gaussian ``noise`` drawn from the
 run's own stream (``numpy.random.default_rng([seed, 16])``: adding pumps or events
 never changes it). The report goes to every pump controller that declares
@@ -67,12 +67,13 @@ class BisMonitor:
             return 0.0
         if not ch.system.has_effect:
             raise NotSupportedError(f"bis: the {drug} model {ch.spec.key} has no effect site")
-        row = np.zeros(ch.system.n)
-        row[ch.system.index("effect")] = 1.0
-        return float(np.ravel(ch.solver.value_at(t, row))[0]) * ch.drug.plasma_factor
+        # advancing the solver to now in steps of the monitor interval reuses its cached
+        # propagators (value_at from a segment's start would need a new one each time)
+        x = ch.solver.state(t)
+        return float(np.ravel(x[..., ch.system.index("effect")])[0]) * ch.drug.plasma_factor
 
     def true_bis(self, t: float) -> float:
-        """The noise-free index at ``t`` [s] (now or earlier in the current segment)."""
+        """The noise-free index at ``t`` [s] (now: the solver is advanced to it)."""
         value = bis_bouillon(self._effect("propofol", t), self._effect("remifentanil", t),
                              self.params)  # fmt: skip
         return float(value + stimulation_offset(self.spec, t))
