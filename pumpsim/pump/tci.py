@@ -26,8 +26,8 @@ Algorithms (docs/references.md [Shafer1992], [Jacobs1990], [VanPoucke2004]):
   effect). The minimum is found on a grid of the look-ahead horizon and refined on
   three finer grids around it (sums of exponentials, vectorised). Once the effect
   site has reached the target (at its peak Cp = Ce = target), the rate is the smaller
-  of that rate and the plasma rate for the same target: this holds both at the target, where the effect-site rule alone
-  alternates between a burst and zero on successive intervals (pumpsim's choice for
+  of that rate and the plasma rate for the same target: this holds both at the
+  target, where the effect-site rule alone alternates between a burst and zero on successive intervals (pumpsim's choice for
   maintenance, documented here). Van Poucke 2004's plasma-overshoot limit is available
   as ``plasma_limit`` (a multiple of the target; None: no limit).
 
