@@ -19,17 +19,17 @@ Algorithms (docs/references.md [Shafer1992], [Jacobs1990], [VanPoucke2004]):
   (Shafer & Gregg 1992); for a one-compartment model this gives the closed form
   ``R0 = CL·C_T/(1 − e^{−kΔ})`` then ``R = CL·C_T`` exactly (the limit Δ → 0 of the first
   interval is the bolus V·C_T).
-* **effect**: R over the next Δ (zero after) is the largest rate whose effect-site
-  curve ``Ce_free(τ) + R·Ce_unit(τ)`` does not exceed the target at any later τ, i.e.
-  ``R = min_τ (C_T − Ce_free(τ)) / Ce_unit(τ)``: the peak of the effect-site curve
-  touches the target (Shafer & Gregg 1992; Jacobs 1990's search for the time of peak
-  effect). The minimum is found on a grid of the look-ahead horizon and refined on
-  three finer grids around it (sums of exponentials, vectorised). Once the effect
-  site has reached the target (at its peak Cp = Ce = target), the rate is the smaller
-  of that rate and the plasma rate for the same target: this holds both at the
-  target, where the effect-site rule alone alternates between a burst and zero on successive intervals (pumpsim's choice for
-  maintenance, documented here). Van Poucke 2004's plasma-overshoot limit is available
-  as ``plasma_limit`` (a multiple of the target; None: no limit).
+* **effect**: R over the next Δ (zero after) is the largest rate whose effect-site curve
+  ``Ce_free(τ) + R·Ce_unit(τ)`` does not exceed the target at any later τ, i.e. ``R =
+  min_τ (C_T − Ce_free(τ)) / Ce_unit(τ)``: the peak of the effect-site curve touches the
+  target (Shafer & Gregg 1992; Jacobs 1990's search for the time of peak effect). The
+  minimum is found on a grid of the look-ahead horizon and refined on three finer grids
+  around it (sums of exponentials, vectorised). Once the effect site has reached the
+  target (at its peak Cp = Ce = target), the rate is the smaller of that rate and the
+  plasma rate for the same target: this holds both at the target, where the effect-site
+  rule alone alternates between a burst and zero on successive intervals (pumpsim's
+  choice for maintenance, documented here). Van Poucke 2004's plasma-overshoot limit is
+  available as ``plasma_limit`` (a multiple of the target; None: no limit).
 
 R is clipped to [0, the pump's maximum rate]; the model is advanced with the rate the
 motor was actually commanded (a rate the pump could not give, a stop by an alarm, an
