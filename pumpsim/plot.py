@@ -261,7 +261,8 @@ def overview(result: Result, fig: Any = None) -> Any:
 
 
 def save_plots(result: Result, folder: str | Path) -> list[Path]:
-    """Write ``overview.png`` into ``folder``."""
+    """Write ``overview.png`` into ``folder`` (and ``tci.png`` / ``bis.png`` for TCI and
+    BIS runs, :mod:`pumpsim.plot_tci`)."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figure list
 
     folder = Path(folder)
@@ -269,4 +270,13 @@ def save_plots(result: Result, folder: str | Path) -> list[Path]:
     fig = overview(result, fig=Figure(figsize=_figsize(result), layout="constrained"))
     path = folder / "overview.png"
     fig.savefig(path, dpi=110)
-    return [path]
+    paths = [path]
+    from pumpsim.plot_tci import bis_figure, has_bis, has_tci, tci_figure  # TCI, closed loop
+
+    for name, wanted, draw, size in (("tci", has_tci, tci_figure, (10.0, 4.2)),
+                                     ("bis", has_bis, bis_figure, (9.0, 6.0))):  # fmt: skip
+        if wanted(result):
+            draw(result, Figure(figsize=size, layout="constrained")).savefig(
+                folder / f"{name}.png", dpi=110)  # fmt: skip
+            paths.append(folder / f"{name}.png")
+    return paths

@@ -64,6 +64,11 @@ KEY_EVENTS: dict[str, tuple[str, dict, float | None, float | None]] = {
     "propofol_hypotension.yaml": ("bolus", {"drug": "propofol"}, 0.0, 1e-6),
     "propofol_rate_change.yaml": ("program_step", {"step": 1}, 600.0, 1e-6),
     "routes_morphine.yaml": ("bolus", {"drug": "morphine"}, 0.0, 1e-6),
+    # TCI and closed loop: scripted events land exactly (the firmware model is logged at start)
+    "tci_population.yaml": ("tci_target", {"target": 4.0}, 1800.0, 1e-6),
+    "tci_syringe_startup.yaml": ("tci_model", {"pk_model": "minto1997"}, 0.0, 1e-6),
+    "closed_loop_induction_maintenance.yaml": ("tci_model", {"pk_model": "schnider1998"},
+                                               0.0, 1e-6),
     "upstream_occlusion_volumetric.yaml": ("alarm", {"alarm": "occlusion_upstream"},
                                            *ex.upstream_occlusion_alarm()),
     "vancomycin_flushing.yaml": ("adverse_reaction",

@@ -272,6 +272,22 @@ def _concentrations(ch: Any, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray |
     return plasma, effect
 
 
+def _tci_and_bis(sim: Simulation, frame: pd.DataFrame, population: dict[str, Any],
+                 summary: dict[str, Any]) -> None:  # fmt: skip
+    """Varvel metrics of TCI predictions (``summary["tci"]``) and BIS control metrics
+    (``summary["bis"]``) (:mod:`pumpsim.analysis.tci_metrics`)."""
+    from pumpsim.analysis.tci_metrics import closed_loop_metrics, tci_summary
+
+    tci, arrays = tci_summary(frame, population, {p.id: p.drug for p in sim.scenario.pumps})
+    if tci:
+        summary["tci"] = tci
+        population["tci"] = arrays
+    for col in ("monitor.bis[1]", "patient.bis[1]"):
+        if col in frame:
+            summary["bis"] = {"column": col, **closed_loop_metrics(frame[col], frame.index)}
+            break
+
+
 def build_result(sim: Simulation) -> Result:
     """Sample every recorded signal on the output grid and summarise the run."""
     sc = sim.scenario
@@ -294,6 +310,8 @@ def build_result(sim: Simulation) -> Result:
         columns[f"pump.{pump.id}.infused[mL]"] = rt.infused_signal.evaluate(grid)
         columns[f"pump.{pump.id}.state"] = rt.state.evaluate(grid)
         columns.update(rt.columns(grid))  # pressure, delivered, line... (pumps with physics)
+        if hasattr(rt.controller, "columns"):  # a controller's own signals (TCI predictions)
+            columns.update(rt.controller.columns(grid))
         entry: dict[str, Any] = {
             "kind": pump.kind,
             "drug": pump.drug,
@@ -387,6 +405,9 @@ def build_result(sim: Simulation) -> Result:
         if arrays:
             population["vitals"] = arrays
         citations += [c for c in vitals.get("citations", []) if c not in citations]
+    from pumpsim.engine.bismonitor import bis_columns  # BIS: noise-free and as measured
+
+    columns.update(bis_columns(sim, grid, exposure, pop.percentiles if pop else None))
     frame = pd.DataFrame(columns, index=pd.Index(grid, name="time_s"))
     warnings = list(sim.patient.warnings)
     summary = {
@@ -401,6 +422,7 @@ def build_result(sim: Simulation) -> Result:
         "warnings": warnings,
         **({"vitals": vitals} if vitals else {}),
     }
+    _tci_and_bis(sim, frame, population, summary)  # TCI prediction and closed-loop metrics
     team = getattr(sim, "clinicians", None)  # pumpsim.engine.clinician
     if team is not None:
         summary["clinicians"] = team.summary()

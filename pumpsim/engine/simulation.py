@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from pumpsim.engine.bismonitor import BisMonitor
 from pumpsim.engine.clinician import ClinicianTeam
 from pumpsim.engine.faults import CatheterSite, Faults, tissue_routes
 from pumpsim.engine.hotpath import run_scope
@@ -67,8 +68,25 @@ SUPPORTED_EVENTS = ("bolus", "occlusion", "clear_occlusion", "air", "adverse_rea
 
 
 def default_controller(config: PumpConfig) -> Controller:
-    """pumpsim's reference controller configured from the pump's settings."""
+    """pumpsim's reference controller configured from the pump's settings (its TCI
+    variant, :class:`pumpsim.pump.tci.TciController`, for a program with a TCI step)."""
+    if any(step.mode == "tci" for step in config.program):
+        from pumpsim.pump.tci import TciController
+
+        return TciController(config)
     return ReferenceController(config)
+
+
+def _tci_aware(make: ControllerFactory, pump: Pump, scenario: Scenario) -> ControllerFactory:
+    """The default controller of a pump that a later ``program`` event puts in TCI mode is
+    the TCI variant from the start (it holds the firmware model)."""
+    later = [s for ev in scenario.events if ev.type == "program" and ev.pump == pump.id
+             for s in ev.program]  # fmt: skip
+    if make is default_controller and any(getattr(s, "mode", "") == "tci" for s in later):
+        from pumpsim.pump.tci import TciController
+
+        return TciController
+    return make
 
 
 def user_absorption(spec: AbsorptionSpec) -> Absorption:
@@ -149,8 +167,9 @@ class Simulation:
             reservoir = pump.reservoir if pump.reservoir is not None else math.inf
             options = runtime_options(pump, self._amount_per_ml(pump), pump.id in targeted)
             outlet = self.manifolds.get(pump.line.manifold or "") or self._sink_for(pump)
+            build = _tci_aware(make, pump, scenario)
             firmware = (ClampController(program) if pump.kind == "elastomeric"  # no firmware
-                        else make(self._config(pump, program, library)))  # fmt: skip
+                        else build(self._config(pump, program, library)))  # fmt: skip
             runtime = PumpRuntime(self.env, pump.id, firmware, reservoir, self.log,
                                   outlet, **options)  # fmt: skip
             self.pumps[pump.id] = runtime
@@ -169,6 +188,8 @@ class Simulation:
                 self._schedule(ev.at, functools.partial(self.physiology.adverse_reaction, ev))
             elif isinstance(ev, PcaDemandEvent):
                 self.demands.append(PcaDemand(self, i, ev))
+        # the BIS monitor (a sensor closed-loop controllers read), when the scenario has one
+        self.bis_monitor = BisMonitor(self) if scenario.bis is not None else None
         # the bedside: PCA interlocks on the monitor, nurses answering alarms
         self.interlock = Interlock(self)
         self.clinicians = (ClinicianTeam(self, scenario.clinicians)
@@ -187,7 +208,8 @@ class Simulation:
     def _config(self, pump: Pump, program: list, library: DrugLibrary | None) -> PumpConfig:
         from pumpsim.scenario.checks import DEFAULT_MAX_RATE
 
-        return pump_config(pump, self.weight, library, program, DEFAULT_MAX_RATE)
+        return pump_config(pump, self.weight, library, program, DEFAULT_MAX_RATE,
+                           covariates=self.covariates)  # fmt: skip
 
     def operate(self, pump_id: str, event: OperatorInput) -> None:
         """Deliver an operator or patient input to a pump's controller now, logged as an
@@ -212,6 +234,8 @@ class Simulation:
                                        self.weight)}  # fmt: skip
         elif ev.type == "program":
             details = {"program": resolve_program(pump, self.weight, ev.program)}
+        elif ev.type == "tci_target":  # amount/mL as written -> amount/L
+            details = {"target": ev.target.value * 1000.0}
         self.operate(ev.pump, OperatorInput(ev.type, details))
         every, until = getattr(ev, "every", None), getattr(ev, "until", None)
         if every is not None:  # a repeated press: the next one is the next event

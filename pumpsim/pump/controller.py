@@ -281,6 +281,9 @@ class PumpConfig:
     settings : mapping
         Every pump setting the scenario gave, canonical, by name (including any
         this version does not name above).
+    covariates : object or None
+        The patient as keyed into the pump (age, weight, height, sex...: a
+        :class:`pumpsim.pk.Covariates`); a TCI pump builds its own model from it.
     """
 
     pump_id: str
@@ -300,6 +303,7 @@ class PumpConfig:
     air_limit: float | None = None
     ders: DersEntry | None = None
     settings: Mapping[str, Any] = field(default_factory=dict)
+    covariates: Any = None
 
 
 def pump_config(
@@ -308,6 +312,7 @@ def pump_config(
     library: DrugLibrary | None = None,
     program: list[Step] | None = None,
     default_max_rate: float = 1200.0 / 3600.0,
+    covariates: Any = None,
 ) -> PumpConfig:
     """The :class:`PumpConfig` of a scenario pump (:class:`pumpsim.scenario.schema.Pump`).
 
@@ -344,6 +349,7 @@ def pump_config(
         air_limit=s.air_limit,
         ders=ders,
         settings=settings,
+        covariates=covariates,
     )
 
 
@@ -354,6 +360,9 @@ BUILTIN_CONTROLLERS = {
     "faulty-occlusion": "pumpsim.pump.faulty:OcclusionIgnoringController",
     "faulty-hard-limit": "pumpsim.pump.faulty:HardLimitIgnoringController",
     "faulty-under-infusion": "pumpsim.pump.faulty:UnderInfusionIgnoringController",
+    "tci": "pumpsim.pump.tci:TciController",
+    "pid-bis": "pumpsim.pump.closed_loop:BisPidController",
+    "tci-bis": "pumpsim.pump.closed_loop:BisTciController",
 }
 
 

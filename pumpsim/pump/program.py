@@ -15,6 +15,7 @@ Program modes (one class each, ``mode`` names it):
 :class:`PcaStep`          ``pca``: demand dose, lockout, optional basal, limit
 :class:`TaperStep`        ``taper``: ramp up, plateau, taper down (staircase)
 :class:`SecondaryStep`    ``secondary``: a piggyback; then back to the primary
+:class:`TciStep`          ``tci``: target-controlled infusion (:mod:`pumpsim.pump.tci`)
 ========================  ===================================================
 
 :func:`phases` splits a step into constant-rate phases with a known end (a
@@ -34,6 +35,7 @@ __all__ = [
     "PcaStep",
     "TaperStep",
     "SecondaryStep",
+    "TciStep",
     "Phase",
     "phases",
     "dose_rate_to_flow",
@@ -151,6 +153,20 @@ class SecondaryStep(Step):
 
 
 @dataclass(frozen=True)
+class TciStep(Step):
+    """Target-controlled infusion: hold ``target`` [amount/L, e.g. mg/L = ug/mL] at
+    ``site`` (``"plasma"`` or ``"effect"``) with the firmware model ``pk_model``,
+    recomputing the rate every ``update`` [s]; ``rate`` is unused (the controller
+    computes it). Run by :class:`pumpsim.pump.tci.TciController`."""
+
+    mode: str = "tci"
+    target: float = 0.0
+    site: str = "plasma"
+    pk_model: str | None = None
+    update: float = 10.0
+
+
+@dataclass(frozen=True)
 class Phase:
     """A constant-rate piece of a step.
 
@@ -260,6 +276,10 @@ def resolve_step(s: Any, pump: Any, weight: float | None, start: float | None) -
                          increments=s.increments)  # fmt: skip
     if mode == "secondary":
         return SecondaryStep(start, rate, vtbi, None)
+    if mode == "tci":  # target in amount/mL as written -> amount/L, the PK unit
+        return TciStep(start, 0.0, None, duration, target=s.target.value * 1000.0, site=s.site,
+                       pk_model=s.pk_model or getattr(pump, "pk_model", None),
+                       update=s.update)  # fmt: skip
     return Step(start, rate, vtbi, duration, mode)
 
 

@@ -17,6 +17,7 @@ from pumpsim.pk.registry import DRUGS, get_model, model_keys
 from pumpsim.scenario.clinical import check_bedside
 from pumpsim.scenario.programming import check_operation, check_steps, step_ends, step_length
 from pumpsim.scenario.schema import BolusEvent, OcclusionEvent, Pump, Scenario
+from pumpsim.scenario.tci import check_tci
 
 __all__ = ["check_scenario", "check_size", "covariates", "default_duration", "DEFAULT_MAX_RATE",
            "Limits", "BMI_RANGE"]
@@ -307,6 +308,7 @@ def check_scenario(sc: Scenario) -> list[Problem]:
     _check_body(sc, problems)
     check_operation(sc, lambda p: p.settings.max_rate or DEFAULT_MAX_RATE, problems)
     problems += check_bedside(sc)  # clinicians, interlock, PCA demand
+    check_tci(sc, problems)  # TCI steps and targets (pumpsim.scenario.tci)
     for i, ev in enumerate(sc.events):
         path = f"events[{i}]"
         if ev.at > duration:

@@ -50,7 +50,7 @@ __all__ = [
 
 #: event types that are operator or patient inputs to a pump's controller
 OPERATOR_EVENTS = ("pca_press", "start", "stop", "silence", "confirm", "clinician_bolus",
-                   "titrate", "program")  # fmt: skip
+                   "titrate", "program", "tci_target")  # fmt: skip
 
 
 class _Either:

@@ -70,6 +70,7 @@ from pumpsim.scenario.quantities import (
     Volume,
     Weight,
 )
+from pumpsim.scenario.tci import BisSpec, TciStep, TciTargetEvent
 
 __all__ = [
     "Scenario",
@@ -354,7 +355,8 @@ AnyProgramStep = Annotated[
     | Annotated[IntermittentStep, Tag("intermittent")]
     | Annotated[PcaStep, Tag("pca")]
     | Annotated[TaperStep, Tag("taper")]
-    | Annotated[SecondaryStep, Tag("secondary")],
+    | Annotated[SecondaryStep, Tag("secondary")]
+    | Annotated[TciStep, Tag("tci")],
     Discriminator(_step_mode),
 ]
 
@@ -512,7 +514,7 @@ Event = Annotated[
     | PcaPressEvent | StartEvent | StopEvent | SilenceEvent | ConfirmEvent | ClinicianBolusEvent
     | TitrateEvent | ProgramEvent | PcaDemandEvent
     | InfiltrationEvent | DisconnectionEvent | ReconnectionEvent | DoorOpenEvent | DoorCloseEvent
-    | MainsLostEvent | MainsRestoredEvent | FreeFlowEvent,
+    | MainsLostEvent | MainsRestoredEvent | FreeFlowEvent | TciTargetEvent,
     Field(discriminator="type"),
 ]
 
@@ -530,6 +532,7 @@ class Scenario(_Model):
     events: list[Event] = Field(default_factory=list)
     manifolds: list[Manifold] = Field(default_factory=list)
     clinicians: Clinicians | None = None  # nurses answering alarms (pumpsim.scenario.clinical)
+    bis: BisSpec | None = None  # bispectral index monitor (pumpsim.scenario.tci)
     controller: str | None = Field(
         default=None, description="every pump's controller: 'package.module:Class' or 'file.py:Cls'"
     )
