@@ -470,7 +470,7 @@ def _command_problems(problems: list[Problem], index: int) -> list[tuple[str, st
     for p in problems:
         path = p.path
         if path == prefix:
-            path = ""
+            path = "type" if p.message.startswith("unknown type") else ""
         elif path.startswith(prefix + "."):
             path = path[len(prefix) + 1:]
         out.append((path, p.message))
