@@ -212,6 +212,7 @@ def create_app(
     limits: Limits | None = None,
     controller: str | None = None,
     first_session: bool = True,
+    first_options: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """The FastAPI application of ``pumpsim serve``.
 
@@ -224,14 +225,15 @@ def create_app(
     token : str, optional
         Required on every request when given (``Authorization: Bearer`` or ``?token=``).
     first_session : bool
-        Start session "1" (paced at ``speed``) when the server starts.
+        Start session "1" (paced at ``speed``) when the server starts, with
+        ``first_options`` (fields of :class:`SessionCreate`).
     """
     hub = Hub(scenario, speed, limits or Limits(), controller)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if first_session:
-            hub.create(SessionCreate())
+            hub.create(SessionCreate(**(first_options or {})))
         yield
         hub.close()
 

@@ -37,7 +37,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from pumpsim.connect.api import SessionCreate, create_app
+        from pumpsim.connect.api import create_app
     except ImportError as exc:
         raise PumpsimError(f"pumpsim serve needs the 'live' extra: pip install "
                            f"'pumpsim[live]' ({exc.name} is missing)") from None  # fmt: skip
@@ -55,12 +55,8 @@ def serve(args: argparse.Namespace) -> int:
 
         scenario = anchor_paths(read_file(args.scenario), Path(args.scenario).parent)
         load_scenario(scenario)  # refuse a bad file before the server starts
-    app = create_app(scenario, speed=args.speed, token=args.token, first_session=False)
-
-    async def first() -> None:
-        app.state.hub.create(SessionCreate(seed=args.seed, lockstep=args.lockstep))
-
-    app.router.on_startup.append(first)
+    app = create_app(scenario, speed=args.speed, token=args.token,
+                     first_options={"seed": args.seed, "lockstep": args.lockstep})
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle stalls
