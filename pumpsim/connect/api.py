@@ -98,7 +98,7 @@ class Advance(BaseModel):
     to: str | float | None = Field(default=None, examples=["2 h", "end"])
 
 
-_COMMAND_EXAMPLES = {
+_COMMAND_EXAMPLES: Any = {
     "titrate": {"value": {"type": "titrate", "pump": "A", "rate": "5 mL/h"}},
     "start": {"value": {"type": "start", "pump": "A"}},
     "occlusion": {"value": {"type": "occlusion", "pump": "A", "side": "downstream"}},

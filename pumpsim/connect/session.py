@@ -176,7 +176,7 @@ class Session:
         if controller is not None:
             raw["controller"] = controller
         self.id = session_id
-        self.seed: int = int(seed)
+        self.seed: int = int(seed or 0)
         self._base: dict[str, Any] = raw  # the starting scenario, with duration and seed
         self.scenario: Scenario = load_scenario(raw)
         self.sim = Simulation(self.scenario, seed=self.seed)
