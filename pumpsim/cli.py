@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    from pumpsim.connect.serve import add_serve_parser  # argparse only: no FastAPI here
+
+    add_serve_parser(sub)
     run = sub.add_parser("run", help="run a scenario and write its result files")
     run.add_argument("scenario", type=Path, help="scenario file (.yaml, .yml or .toml)")
     run.add_argument("--out", type=Path, default=None,
@@ -480,6 +483,12 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from pumpsim.connect.serve import serve
+
+    return serve(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -488,7 +497,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
                 "verify": _cmd_verify,
-                "models": _cmd_models, "bench": _cmd_bench, "schema": _cmd_schema}  # fmt: skip
+                "models": _cmd_models, "bench": _cmd_bench, "schema": _cmd_schema,
+                "serve": _cmd_serve}  # fmt: skip
     from pumpsim.sweep.cli import cmd_sweep, cmd_ward, ward_aware  # run/validate take wards
 
     handlers.update(sweep=cmd_sweep, ward=cmd_ward, run=ward_aware("run", _cmd_run),
