@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     mdl = sub.add_parser("models", help="list the PK models, their routes and citations")
     mdl.add_argument("--drug", default=None, help="only this drug's models")
     _add_bench_parser(sub)
+    fig = sub.add_parser("figure", help="write a classic teaching figure (PNG, SVG and its CSV)")
+    fig.add_argument("name", nargs="?", default=None, help="figure name (see --list)")
+    fig.add_argument("--list", action="store_true", help="list the figures and their sources")
+    fig.add_argument("--out", type=Path, default=Path("out") / "figures")
+    fig.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+    fig.add_argument("--large", action="store_true", help="large fonts, for a lecture hall")
     return parser
 
 
@@ -330,6 +336,26 @@ def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
     console.print(f"wrote {out}/")
 
 
+def _cmd_figure(args: argparse.Namespace) -> int:
+    from pumpsim.figures import figure_names, get_figure, save_figure
+
+    if args.list or args.name is None:
+        for name in figure_names():
+            spec = get_figure(name)
+            print(f"{name:14s} {spec.title}")
+        return 0 if args.list else 2
+    if args.name not in figure_names():
+        print(f"figure: unknown name {args.name!r}; allowed: {', '.join(figure_names())}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if not 30 <= args.dpi <= 1200:
+        print(f"--dpi: must be between 30 and 1200, got {args.dpi}", file=sys.stderr)
+        return 1
+    for path in save_figure(args.name, args.out, dpi=args.dpi, large=args.large):
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -338,7 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
                 "verify": _cmd_verify,
-                "models": _cmd_models, "bench": _cmd_bench}  # fmt: skip
+                "models": _cmd_models, "bench": _cmd_bench,
+                "figure": _cmd_figure}  # fmt: skip
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:
