@@ -72,9 +72,11 @@ def render(fig_spec: ClassicFigure, table: Any, large: bool = False) -> Any:
     import matplotlib.pyplot as plt
 
     scale = 1.5 if large else 1.0
-    rc: dict[str, Any] = {"font.size": 10 * scale, "axes.titlesize": 11 * scale, "axes.labelsize": 10 * scale,
-          "legend.fontsize": 8.5 * scale, "xtick.labelsize": 9 * scale,
-          "ytick.labelsize": 9 * scale}  # fmt: skip
+    rc: dict[str, Any] = {
+        "font.size": 10 * scale, "axes.titlesize": 11 * scale, "axes.labelsize": 10 * scale,
+        "legend.fontsize": 8.5 * scale, "xtick.labelsize": 9 * scale,
+        "ytick.labelsize": 9 * scale,
+    }  # fmt: skip
     with plt.rc_context(rc):  # type: ignore[arg-type]
         w, h = fig_spec.size
         fig = plt.figure(figsize=(w * scale, (h + 0.35 * len(fig_spec.sources)) * scale),
