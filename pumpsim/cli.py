@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--out", type=Path, default=Path("out") / "figures")
     fig.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
     fig.add_argument("--large", action="store_true", help="large fonts, for a lecture hall")
+    app = sub.add_parser("app", help="open the classroom pages (routes, pump, figures) locally")
+    app.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    app.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 
 
@@ -356,6 +359,20 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    try:
+        from pumpsim.connect.classroom import run_app
+    except ImportError as exc:  # pragma: no cover - the live extra is absent
+        print(f"pumpsim app needs the live extra: pip install \"pumpsim[live]\" ({exc})",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if not 0 <= args.port <= 65535:
+        print(f"--port: must be between 0 and 65535, got {args.port}", file=sys.stderr)
+        return 1
+    run_app(port=args.port, open_browser=not args.no_browser)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -365,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
                 "verify": _cmd_verify,
                 "models": _cmd_models, "bench": _cmd_bench,
-                "figure": _cmd_figure}  # fmt: skip
+                "figure": _cmd_figure, "app": _cmd_app}  # fmt: skip
     try:
         return handlers[args.command](args)
     except ScenarioError as exc:

@@ -22,6 +22,7 @@ import numpy as np
 from pumpsim.pk.covariates import Covariates
 from pumpsim.pk.nonlinear import build, make_solver
 from pumpsim.pk.registry import get_drug, get_model
+from pumpsim.pk.solver import ExactSolver
 
 __all__ = ["RouteCurve", "route_curves"]
 
@@ -101,7 +102,10 @@ def route_curves(
         rows = np.zeros((len(names), system.n))
         for r, name in enumerate(names):
             rows[r, system.index(name)] = 1.0
-        y = solver.sample(grid, rows)
+        if isinstance(solver, ExactSolver):
+            y = solver.sample(grid, rows)
+        else:  # the nonlinear solver returns full states
+            y = solver.sample(grid) @ rows.T
         plasma = y[:, 0] / float(np.asarray(system.v1)) * unit_factor
         effect = y[:, 1] * unit_factor if system.has_effect else None
         auc_row = np.zeros(system.n)
