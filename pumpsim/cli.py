@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     mdl = sub.add_parser("models", help="list the PK models, their routes and citations")
     mdl.add_argument("--drug", default=None, help="only this drug's models")
     _add_bench_parser(sub)
+    fig = sub.add_parser("figure", help="write a classic teaching figure (PNG, SVG and its CSV)")
+    fig.add_argument("name", nargs="?", default=None, help="figure name (see --list)")
+    fig.add_argument("--list", action="store_true", help="list the figures and their sources")
+    fig.add_argument("--out", type=Path, default=Path("out") / "figures")
+    fig.add_argument("--dpi", type=int, default=150, help="PNG resolution (default 150)")
+    fig.add_argument("--large", action="store_true", help="large fonts, for a lecture hall")
+    app = sub.add_parser("app", help="open the classroom pages (routes, pump, figures) locally")
+    app.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    app.add_argument("--no-browser", action="store_true", help="do not open a browser")
     from pumpsim.sweep.cli import add_parsers  # sweep, ward
 
     add_parsers(sub)
@@ -489,6 +498,40 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def _cmd_figure(args: argparse.Namespace) -> int:
+    from pumpsim.figures import figure_names, get_figure, save_figure
+
+    if args.list or args.name is None:
+        for name in figure_names():
+            spec = get_figure(name)
+            print(f"{name:14s} {spec.title}")
+        return 0 if args.list else 2
+    if args.name not in figure_names():
+        print(f"figure: unknown name {args.name!r}; allowed: {', '.join(figure_names())}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if not 30 <= args.dpi <= 1200:
+        print(f"--dpi: must be between 30 and 1200, got {args.dpi}", file=sys.stderr)
+        return 1
+    for path in save_figure(args.name, args.out, dpi=args.dpi, large=args.large):
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    try:
+        from pumpsim.connect.classroom import run_app
+    except ImportError as exc:  # pragma: no cover - the live extra is absent
+        print(f"pumpsim app needs the live extra: pip install \"pumpsim[live]\" ({exc})",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if not 0 <= args.port <= 65535:
+        print(f"--port: must be between 0 and 65535, got {args.port}", file=sys.stderr)
+        return 1
+    run_app(port=args.port, open_browser=not args.no_browser)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -498,7 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"run": _cmd_run, "validate": _cmd_validate, "routes": _cmd_routes,
                 "verify": _cmd_verify,
                 "models": _cmd_models, "bench": _cmd_bench, "schema": _cmd_schema,
-                "serve": _cmd_serve}  # fmt: skip
+                "serve": _cmd_serve,
+                "figure": _cmd_figure, "app": _cmd_app}  # fmt: skip
     from pumpsim.sweep.cli import cmd_sweep, cmd_ward, ward_aware  # run/validate take wards
 
     handlers.update(sweep=cmd_sweep, ward=cmd_ward, run=ward_aware("run", _cmd_run),

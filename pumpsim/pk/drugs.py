@@ -61,6 +61,9 @@ DRUGS: dict[str, Drug] = {
         Drug("ropivacaine", "mg", "ug/mL", 1.0, "naropin_label",
              {"hydrochloride": 274.41 / 310.87}, "local anaesthetic"),
         Drug("ceftriaxone", "mg", "ug/mL", 1.0, "sanzcodina2023", description="cephalosporin"),
+        Drug("fentanyl", "mg", "ng/mL", 1000.0, "shafer1990", description="opioid"),
+        Drug("alfentanil", "mg", "ng/mL", 1000.0, "maitre1987", description="opioid"),
+        Drug("sufentanil", "mg", "ng/mL", 1000.0, "gepts1995", description="opioid"),
         Drug("fluid", "mg", "", 1.0, None, description="plain fluid, no PK"),
     )
 }  # fmt: skip

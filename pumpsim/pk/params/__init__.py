@@ -18,4 +18,7 @@ MODULES = (
     "burm1987",
     "naropin_label",
     "sanzcodina2023",
+    "shafer1990",
+    "maitre1987",
+    "gepts1995",
 )
