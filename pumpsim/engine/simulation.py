@@ -29,6 +29,7 @@ from pumpsim.engine.pumps import PatientOutlet, PumpRuntime, runtime_options
 from pumpsim.engine.recorder import EventLog
 from pumpsim.engine.result import Result, build_result
 from pumpsim.errors import NotSupportedError
+from pumpsim.pk import blas
 from pumpsim.pk.model import Absorption, Citation, Pathway
 from pumpsim.pk.registry import get_drug
 from pumpsim.pump.controller import (
@@ -157,22 +158,34 @@ class Simulation:
         self.demands: list[PcaDemand] = []
         self.faults = Faults(self)
         for i, ev in enumerate(scenario.events):
-            if isinstance(ev, BolusEvent):
-                self._schedule(ev.at, functools.partial(self._bolus, i, ev))
-            elif isinstance(ev, OcclusionEvent | ClearOcclusionEvent | AirEvent):
-                self._schedule(ev.at, functools.partial(self._fault, ev))
-            elif ev.type in OPERATOR_EVENTS:
-                self._schedule(ev.at, functools.partial(self._input, ev))
-            elif ev.type in FAULT_EVENTS:
-                self._schedule(ev.at, functools.partial(self.faults.apply, ev))
-            elif ev.type == "adverse_reaction":
-                self._schedule(ev.at, functools.partial(self.physiology.adverse_reaction, ev))
+            action = self._action(i, ev)
+            if action is not None:
+                self._schedule(ev.at, action)
             elif isinstance(ev, PcaDemandEvent):
                 self.demands.append(PcaDemand(self, i, ev))
+        self._events = len(scenario.events)  # scripted + injected (the next event's index)
+        # the last SimPy event id scheduled while building: at one instant, these fire before
+        # anything the run schedules (see inject)
+        self._built_eid = max((item[2] for item in self.env._queue), default=-1)
         # the bedside: PCA interlocks on the monitor, nurses answering alarms
         self.interlock = Interlock(self)
         self.clinicians = (ClinicianTeam(self, scenario.clinicians)
                            if scenario.clinicians is not None else None)  # fmt: skip
+
+    def _action(self, index: int, ev: Any) -> Callable[[], None] | None:
+        """What scenario event ``ev`` (number ``index``) does when its time comes (None for
+        stochastic PCA demand, which is a process built with the run)."""
+        if isinstance(ev, BolusEvent):
+            return functools.partial(self._bolus, index, ev)
+        if isinstance(ev, OcclusionEvent | ClearOcclusionEvent | AirEvent):
+            return functools.partial(self._fault, ev)
+        if ev.type in OPERATOR_EVENTS:
+            return functools.partial(self._input, ev)
+        if ev.type in FAULT_EVENTS:
+            return functools.partial(self.faults.apply, ev)
+        if ev.type == "adverse_reaction":
+            return functools.partial(self.physiology.adverse_reaction, ev)
+        return None
 
     def _factory(self, controller: ControllerFactory | str | None) -> ControllerFactory:
         """The controller factory: given, else the scenario's ``controller``, else pumpsim's."""
@@ -293,19 +306,96 @@ class Simulation:
 
     def run(self) -> Result:
         """Run to the scenario's end and return the Result."""
+        with run_scope():  # one BLAS thread, pre-run objects frozen: engine/hotpath.py
+            self.start()
+            self.env.run(until=self.duration)
+            return self.finish()
+
+    # -- piece by piece: the same run, advanced and fed from outside (pumpsim.connect) --------
+    def start(self) -> None:
+        """Begin the run at sim time 0: what :meth:`run` does before time moves."""
         self.log.write(0.0, "simulation", "start", scenario=self.scenario.name, seed=self.seed)
         for runtime in self.pumps.values():
             runtime.start()
-        with run_scope():  # one BLAS thread, pre-run objects frozen: engine/hotpath.py
-            self.env.run(until=self.duration)
-            self.patient.finish(self.duration)
-            for runtime in self.pumps.values():
-                runtime.finish()  # brings every tally to the end time
-            for manifold in self.manifolds.values():
-                manifold.finish()
-            self.faults.finish()
-            self.log.write(self.duration, "simulation", "end")
-            return build_result(self)
+
+    @property
+    def now(self) -> float:
+        """The current sim time [s]."""
+        return float(self.env.now)
+
+    def advance(self, until: float) -> float:
+        """Run up to sim time ``until`` [s] (at most the duration) and return the new time.
+
+        Events due exactly at ``until`` have not happened yet when this returns, so an
+        input injected then comes where a scripted event at that time would. Advancing in
+        many small steps gives exactly the run one step gives.
+        """
+        target = min(float(until), self.duration)
+        if target > self.env.now:
+            with blas.one_blas_thread():  # small PK matrices: see engine/hotpath.py
+                self.env.run(until=target)
+        return self.now
+
+    def live_refusal(self, ev: Any) -> str | None:
+        """Why scenario event ``ev`` cannot be injected into this run as it stands (None if
+        it can). Some events shape the run when it is built — a manual bolus of a drug or by a
+        route the patient's PK model was not built with, an infiltration's tissue depot, a
+        line fault on a pump recorded without line physics, the first adverse reaction (the
+        vitals model), stochastic PCA demand: the run must then be rebuilt with the event in
+        its scenario (:class:`pumpsim.connect.session.Session` does this)."""
+        if isinstance(ev, PcaDemandEvent):
+            return "stochastic PCA demand is set up when the run is built"
+        if ev.type == "infiltration":
+            return "an infiltration's tissue depot is built with the run"
+        if isinstance(ev, BolusEvent):
+            ch = self.patient.channels.get(ev.drug)
+            if ch is None or ev.route not in ch.system.inputs or ev.absorption is not None or (
+                    ev.pk_model is not None and ev.pk_model != ch.spec.key):  # fmt: skip
+                return f"the PK model of {ev.drug} by {ev.route} is built with the run"
+        if ev.type == "adverse_reaction" and not self.physiology.enabled:
+            return "the vitals model is built with the run"
+        pump = getattr(ev, "pump", None)
+        if (pump is not None and ev.type not in OPERATOR_EVENTS
+                and not self.pumps[pump].physics):  # fmt: skip
+            return f"pump {pump} was built without line physics"
+        return None
+
+    def inject(self, ev: Any) -> None:
+        """Apply scenario event ``ev`` now, exactly as a run of the scenario with ``ev``
+        appended to its events (``at`` = now) would.
+
+        ``ev.at`` must equal :attr:`now`. Scripted events and events the run scheduled
+        before ``ev``'s time that a batch run would handle first (those due now that were
+        scheduled when the run was built, and urgent ones) happen first. Raises ValueError
+        if :meth:`live_refusal` gives a reason.
+        """
+        if float(ev.at) != self.now:
+            raise ValueError(f"event at {ev.at} s injected at sim time {self.now} s")
+        reason = self.live_refusal(ev)
+        if reason is not None:
+            raise ValueError(reason)
+        queue = self.env._queue  # SimPy's heap of (time, priority, id, event)
+        while queue and queue[0][0] == self.env.now and (
+                queue[0][1] < simpy.events.NORMAL or queue[0][2] <= self._built_eid):  # fmt: skip
+            self.env.step()
+        action = self._action(self._events, ev)
+        self._events += 1
+        if action is not None:
+            action()
+
+    def finish(self) -> Result:
+        """End the run at the scenario's duration and build the Result (after :meth:`start`
+        and time advanced to the duration)."""
+        if self.env.now < self.duration:
+            raise ValueError(f"the run is at {self.now} s, not at its end ({self.duration} s)")
+        self.patient.finish(self.duration)
+        for runtime in self.pumps.values():
+            runtime.finish()  # brings every tally to the end time
+        for manifold in self.manifolds.values():
+            manifold.finish()
+        self.faults.finish()
+        self.log.write(self.duration, "simulation", "end")
+        return build_result(self)
 
 
 def simulate(
