@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="replace an earlier pumpsim output in --out")  # fmt: skip
     _add_load_options(run)
+    run.add_argument("--hl7-out", type=Path, default=None, metavar="FILE",
+                     help="also write the IHE PCD HL7 v2 messages the run would have sent")
+    run.add_argument("--hl7-every", default="1 min",
+                     help="period of the PCD-01 device reports (default 1 min)")
 
     routes = sub.add_parser("routes", help="the same dose by several routes, side by side")
     routes.add_argument("--drug", required=True)
@@ -275,10 +279,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
             result = simulate(sc, seed=seed, controller=args.controller)
     except PumpsimError as exc:
         raise PumpsimError(f"{args.scenario}: {exc}") from exc
+    hl7 = _hl7_messages(result, args) if args.hl7_out is not None else None
     result.save(out, plots=plots, force=force)
+    if hl7 is not None:
+        from pumpsim.connect.hl7 import write_messages
+
+        write_messages(args.hl7_out, hl7)
     if not args.quiet:
         _print_summary(result, out)
+        if hl7 is not None:
+            print(f"wrote {len(hl7)} HL7 messages to {args.hl7_out}")
     return 0
+
+
+def _hl7_messages(result, args: argparse.Namespace) -> list[str]:  # type: ignore[no-untyped-def]
+    """The run's HL7 stream (checked before anything is written)."""
+    from pumpsim.units import parse
+
+    try:
+        every = parse(args.hl7_every, "time")
+    except PumpsimError as exc:
+        raise PumpsimError(f"--hl7-every: {exc}") from None
+    if not every > 0:
+        raise PumpsimError("--hl7-every: must be a time > 0, e.g. '1 min'")
+    if args.hl7_out.is_dir() or not args.hl7_out.parent.is_dir():
+        raise PumpsimError(f"--hl7-out: {args.hl7_out} must be a file in an existing folder")
+    try:
+        from pumpsim.connect.hl7 import messages_from_result
+    except ImportError as exc:
+        raise PumpsimError(f"--hl7-out needs the hl7 extra: pip install \"pumpsim[hl7]\" "
+                           f"({exc})") from None  # fmt: skip
+    return messages_from_result(result, every_s=every)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
