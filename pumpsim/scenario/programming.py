@@ -17,6 +17,7 @@ imports) report exact field paths, like :mod:`pumpsim.scenario.checks`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
@@ -476,3 +477,22 @@ def check_operation(sc: Any, max_rate_of: Any, problems: list) -> None:
             problems.append(Problem(f"pumps[{i}].settings.bolus_rate",
                                     f"{bolus_rate * 3600:.4g} mL/h is above the pump's maximum "
                                     f"of {max_rate_of(p) * 3600:g} mL/h"))  # fmt: skip
+
+
+def anchor_paths(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Make a scenario file's relative ``drug_library`` and ``controller`` file paths
+    relative to the file's folder (when the file is there), for code that reads a file
+    into a mapping before loading it (live sessions, sweeps). Loading the mapping still
+    applies :func:`pumpsim.load_scenario`'s rules: no code runs and no file outside the
+    working directory is opened unless allowed."""
+    out = dict(data)
+    lib = out.get("drug_library")
+    if isinstance(lib, str) and lib != "builtin" and not Path(lib).is_absolute():
+        if (folder / lib).is_file():
+            out["drug_library"] = str(folder / lib)
+    ctl = out.get("controller")
+    if isinstance(ctl, str) and ".py:" in ctl:
+        file, _, name = ctl.rpartition(":")
+        if not Path(file).is_absolute() and (folder / file).is_file():
+            out["controller"] = f"{folder / file}:{name}"
+    return out
