@@ -67,6 +67,10 @@ _LAZY: dict[str, str] = {
     # sweeps over grids and populations (Dask when asked); the package is callable too
     "sweep": "pumpsim.sweep.runner",
     "SweepResult": "pumpsim.sweep.runner",
+    # a ward of beds, pumps and nurses
+    "load_ward": "pumpsim.ward",
+    "simulate_ward": "pumpsim.ward",
+    "WardResult": "pumpsim.ward",
 }
 
 __all__ = [
@@ -111,6 +115,9 @@ __all__ = [
     "parse",
     "sweep",
     "SweepResult",
+    "load_ward",
+    "simulate_ward",
+    "WardResult",
 ]
 
 
@@ -140,3 +147,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pumpsim.sweep.runner import SweepResult, sweep
     from pumpsim.units import parse
     from pumpsim.verify import verify
+    from pumpsim.ward import WardResult, load_ward, simulate_ward

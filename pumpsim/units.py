@@ -242,7 +242,10 @@ def _fast(text: str) -> tuple[float, float, float, tuple[int, ...]] | None:
         else:
             den *= factor
             dims[base] -= 1
-    return float(m.group(0)), num, den, tuple(dims)
+    number = float(m.group(0))
+    if not math.isfinite(number):
+        raise UnitError(f"{text!r}: the number must be finite")
+    return number, num, den, tuple(dims)
 
 
 def parse(text: str | float | int, kind: str) -> float:

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 import traceback
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -334,3 +336,14 @@ def run_with_progress(controller: str | None, quiet: bool = False) -> Report:
         report = verify(controller, progress=tick)
         bar.advance(task)
     return report
+
+
+class _CallableModule(types.ModuleType):
+    """``pumpsim.verify(...)`` works whether ``pumpsim.verify`` names this module or its
+    function (importing the module makes the package attribute the module)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Report:
+        return verify(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

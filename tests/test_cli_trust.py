@@ -264,19 +264,19 @@ LIBRARY = ROOT / "pumpsim" / "data" / "druglib.yaml"
 def test_library_paths_stay_in_the_scenarios_folder(tmp_path, capsys) -> None:
     home = tmp_path / "scenarios"
     home.mkdir()
-    shared = tmp_path / "shared"
-    shared.mkdir()
+    common = tmp_path / "common"
+    common.mkdir()
     (home / "lib.yaml").write_text(LIBRARY.read_text())
-    (shared / "lib.yaml").write_text(LIBRARY.read_text())
+    (common / "lib.yaml").write_text(LIBRARY.read_text())
     inside = scenario(home, "drug_library: lib.yaml\n" + FLUID, "in.yaml")
     assert main(["validate", str(inside)]) == 0
-    outside = scenario(home, "drug_library: ../shared/lib.yaml\n" + FLUID, "out.yaml")
+    outside = scenario(home, "drug_library: ../common/lib.yaml\n" + FLUID, "out.yaml")
     assert main(["validate", str(outside)]) == 1
-    assert "drug_library: '../shared/lib.yaml' is outside the scenario's folder" in (
+    assert "drug_library: '../common/lib.yaml' is outside the scenario's folder" in (
         one_line(capsys))
-    assert main(["validate", str(outside), "--allow-path", str(shared)]) == 0
+    assert main(["validate", str(outside), "--allow-path", str(common)]) == 0
     link = home / "sneaky.yaml"
-    link.symlink_to(shared / "lib.yaml")  # a link inside that points outside is outside
+    link.symlink_to(common / "lib.yaml")  # a link inside that points outside is outside
     linked = scenario(home, "drug_library: sneaky.yaml\n" + FLUID, "link.yaml")
     assert main(["validate", str(linked)]) == 1
     assert "is outside the scenario's folder" in one_line(capsys)

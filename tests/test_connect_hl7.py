@@ -97,7 +97,7 @@ def test_cli_writes_the_stream(tmp_path, capsys) -> None:
     assert "HL7 messages" in capsys.readouterr().out
     assert read_messages(out.read_bytes()) == messages_from_result(
         pumpsim.simulate(SCENARIO, seed=0), every_s=300.0)  # fmt: skip
-    assert main([*argv[:-2], "--hl7-every", "-1 min"]) == 1
+    assert main([*argv[:-2], "--hl7-every", "-1 min", "--force"]) == 1
     assert "--hl7-every" in capsys.readouterr().err
 
 
