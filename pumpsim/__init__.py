@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from pumpsim._version import __version__
 from pumpsim.errors import NotSupportedError, PumpsimError, ScenarioError, UnitError
 
-#: public name -> module that defines it (imported on first access)
+#: public name -> module that defines it (imported on first access); "module:attr" when the
+#: public name differs from the module's (a function may not share a submodule's name:
+#: importing the submodule would replace it on the package)
 _LAZY: dict[str, str] = {
     # scenarios and runs
     "Scenario": "pumpsim.scenario",
@@ -53,7 +55,7 @@ _LAZY: dict[str, str] = {
     "flow_from_mass": "pumpsim.analysis.iec60601",
     "load_balance_csv": "pumpsim.analysis.iec60601",
     # controllers and the conformance suite
-    "verify": "pumpsim.verify",
+    "verify_controller": "pumpsim.verify:verify",
     "Controller": "pumpsim.pump",
     "ReferenceController": "pumpsim.pump",
     "Hardware": "pumpsim.pump",
@@ -96,7 +98,7 @@ __all__ = [
     "trumpet_curve",
     "flow_from_mass",
     "load_balance_csv",
-    "verify",
+    "verify_controller",
     "Controller",
     "ReferenceController",
     "Hardware",
@@ -110,10 +112,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    target = _LAZY.get(name)
+    if target is None:
         raise AttributeError(f"module 'pumpsim' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    module, _, attr = target.partition(":")
+    value = getattr(import_module(module), attr or name)
     globals()[name] = value  # later lookups skip this function
     return value
 
@@ -143,4 +146,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pumpsim.scenario import Scenario, load_scenario
     from pumpsim.scenario.json_schema import scenario_json_schema
     from pumpsim.units import parse
-    from pumpsim.verify import verify
+    from pumpsim.verify import verify as verify_controller
