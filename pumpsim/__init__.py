@@ -16,13 +16,15 @@ first ``pumpsim.simulate`` does. The architecture is described in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from pumpsim._lazy import lazy_attributes
 from pumpsim._version import __version__
 from pumpsim.errors import NotSupportedError, PumpsimError, ScenarioError, UnitError
 
-#: public name -> module that defines it (imported on first access)
+#: public name -> module that defines it (imported on first access); "module:attr" when the
+#: public name differs from the module's (a function may not share a submodule's name:
+#: importing the submodule would replace it on the package)
 _LAZY: dict[str, str] = {
     # scenarios and runs
     "Scenario": "pumpsim.scenario",
@@ -53,7 +55,7 @@ _LAZY: dict[str, str] = {
     "flow_from_mass": "pumpsim.analysis.iec60601",
     "load_balance_csv": "pumpsim.analysis.iec60601",
     # controllers and the conformance suite
-    "verify": "pumpsim.verify",
+    "verify_controller": "pumpsim.verify:verify",
     "Controller": "pumpsim.pump",
     "ReferenceController": "pumpsim.pump",
     "Hardware": "pumpsim.pump",
@@ -103,7 +105,7 @@ __all__ = [
     "trumpet_curve",
     "flow_from_mass",
     "load_balance_csv",
-    "verify",
+    "verify_controller",
     "Controller",
     "ReferenceController",
     "Hardware",
@@ -121,7 +123,18 @@ __all__ = [
 ]
 
 
-__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'pumpsim' has no attribute {name!r}")
+    module, _, attr = target.partition(":")
+    value = getattr(import_module(module), attr or name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -146,5 +159,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from pumpsim.scenario.json_schema import scenario_json_schema
     from pumpsim.sweep.runner import SweepResult, sweep
     from pumpsim.units import parse
-    from pumpsim.verify import verify
+    from pumpsim.verify import verify as verify_controller
     from pumpsim.ward import WardResult, load_ward, simulate_ward

@@ -34,12 +34,13 @@ def test_import_pumpsim_loads_no_heavy_package() -> None:
 @pytest.mark.parametrize("name", pumpsim.__all__)
 def test_every_public_name_resolves_to_its_definition(name: str) -> None:
     value = getattr(pumpsim, name)
-    module = pumpsim._LAZY.get(name)
-    if module is not None:
-        defined = getattr(importlib.import_module(module), name)
+    target = pumpsim._LAZY.get(name)
+    if target is not None:
+        module, _, attr = target.partition(":")
+        defined = getattr(importlib.import_module(module), attr or name)
         if isinstance(value, types.ModuleType):
-            # pumpsim.verify and pumpsim.sweep are also modules: once imported, the module
-            # takes the name, and it is callable and delegates to the function
+            # pumpsim.sweep is also a package: once imported, the package takes the name,
+            # and it is callable and delegates to the function
             assert callable(value) and getattr(value, name) is defined
         else:
             assert value is defined
@@ -78,3 +79,15 @@ def test_users_import_from_the_facade(where: str) -> None:
 def test_all_lists_every_lazy_name_once() -> None:
     assert len(pumpsim.__all__) == len(set(pumpsim.__all__))
     assert set(pumpsim._LAZY) <= set(pumpsim.__all__)
+
+
+def test_no_public_name_is_also_a_submodule() -> None:
+    """``import pumpsim.verify`` would replace a function called ``pumpsim.verify``."""
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(pumpsim.__path__)}
+    for name in submodules & set(pumpsim.__all__):  # allowed only as a callable package
+        module = importlib.import_module(f"pumpsim.{name}")
+        assert callable(module), f"pumpsim.{name} is a public name and a plain submodule"
+    importlib.import_module("pumpsim.verify")  # the submodule loaded: the name still works
+    assert callable(pumpsim.verify_controller)

@@ -38,50 +38,63 @@ def plasma(system: NonlinearPK, states: np.ndarray) -> np.ndarray:
     return states[..., system.index("central")] / system.v1 / 1000.0
 
 
-def half_life_after_bolus(units_per_kg: float) -> float:
-    """Minutes for activity to fall from C0 = dose/V to C0/2 after an IV bolus (ACCP's t½)."""
+def serial_sampling_half_life(units_per_kg: float) -> float:
+    """Apparent half-life [min] as measured: serial samples after an IV bolus, log-linear fit.
+
+    A sample every 5 min from 15 min (after the rapid initial loss de Swart 1982
+    describes) while activity stays above a quarter of the first sample (about two
+    half-lives); the half-life is ln 2 over minus the least-squares slope of ln C on t.
+    """
     system = heparin_system()
     solver = NonlinearSolver(system)
     solver.add(0.0, units_per_kg * ADULT.weight * system.inputs["iv"])
-    grid = np.arange(0.0, 600.0 * MIN, 5.0)
-    c = plasma(system, solver.sample(grid))
-    k = int(np.argmax(c <= c[0] / 2))
-    t0, t1 = grid[k - 1], grid[k]  # linear interpolation within 5 s
-    return float((t0 + (c[0] / 2 - c[k - 1]) * (t1 - t0) / (c[k] - c[k - 1])) / MIN)
+    t_min = np.arange(15.0, 24 * 60.0, 5.0)
+    c = plasma(system, solver.sample(t_min * MIN))
+    keep = c >= c[0] / 4.0
+    slope = np.polyfit(t_min[keep], np.log(c[keep]), 1)[0]
+    return float(np.log(2.0) / -slope)
 
 
 def test_half_life_rises_with_dose() -> None:
-    """ACCP (Garcia 2012): t½ ≈ 30, 60, 150 min after 25, 100, 400 U/kg.
+    """ACCP (Garcia 2012): t½ ≈ 30, 60, 150 min after 25, 100, 400 U/kg, as measured from
+    serial samples.
 
     The guideline gives these as round approximations (to the nearest 10–50 min),
-    so each must fall within ±15 %; the shape — a monotone rise, five-fold from
+    so each must fall within ±10 %; the shape — a monotone rise, five-fold from
     25 to 400 U/kg — is the point.
     """
     doses, published = (25.0, 100.0, 400.0), (30.0, 60.0, 150.0)
-    t_half = [half_life_after_bolus(d) for d in doses]
+    t_half = [serial_sampling_half_life(d) for d in doses]
     assert t_half[0] < t_half[1] < t_half[2]
     for got, want in zip(t_half, published, strict=True):
-        assert got == pytest.approx(want, rel=0.15)
+        assert got == pytest.approx(want, rel=0.10)
     assert t_half[2] / t_half[0] > 4.0
+
+
+def test_half_life_after_70_u_per_kg_inside_hirsh_1976() -> None:
+    """Not fitted: Hirsh 1976 measured 63 ± 15 min (mean ± SD, 20 patients, plasma heparin
+    activity) after a 70 U/kg bolus (docs/references.md [Hirsh1976]); the model's
+    serially sampled half-life must lie within one SD of that mean."""
+    assert 63.0 - 15.0 <= serial_sampling_half_life(70.0) <= 63.0 + 15.0
 
 
 def test_low_and_high_concentration_limits() -> None:
     """By hand: as C → 0 the elimination rate constant tends to k_lin + Vmax/Km
-    = 0.00133 + 14.8/424 = 0.03624 /min (t½ 19.1 min); at C ≫ Km the saturable
+    = 0.00147 + 10.4/328 = 0.03318 /min (t½ 20.9 min); at C ≫ Km the saturable
     part is zero order: dC/dt → −k_lin·C − Vmax."""
     system = heparin_system()
     solver = NonlinearSolver(system)
-    solver.add(0.0, 1e-3 * system.inputs["iv"])  # 1 mU: C ≈ 2e-4 IU/L ≪ Km = 424 IU/L
+    solver.add(0.0, 1e-3 * system.inputs["iv"])  # 1 mU: C ≈ 2e-4 IU/L ≪ Km = 328 IU/L
     x = solver.sample(np.array([0.0, 60.0]))
     c = plasma(system, x)
     k = np.log(c[0] / c[1]) / 1.0  # per min over the first minute
-    assert k == pytest.approx(0.00133 + 14.8 / 424.0, rel=1e-6)
+    assert k == pytest.approx(0.00147 + 10.4 / 328.0, rel=1e-6)
 
     big = NonlinearSolver(system)
     amount = 1e6 * system.v1  # C0 = 1e6 IU/L ≫ Km
     big.add(0.0, amount * system.inputs["iv"])
     rate = system.rhs(big.state(), np.zeros(system.n))[system.index("central")] * MIN
-    expected = -(0.00133 * 1e6 + 14.8 * 1e6 / (424.0 + 1e6)) * float(system.v1)
+    expected = -(0.00147 * 1e6 + 10.4 * 1e6 / (328.0 + 1e6)) * float(system.v1)
     assert rate == pytest.approx(expected, rel=1e-12)
 
 
@@ -102,7 +115,7 @@ def test_matches_an_independent_integration() -> None:
 
     def rhs(_t, a, r):
         c = a[0] / v
-        return [r - v * (0.00133 * c + 14.8 * c / (424.0 + c))]
+        return [r - v * (0.00147 * c + 10.4 * c / (328.0 + c))]
 
     a0 = np.array([80.0 * w])
     for (t0, r), t1 in zip(plan, [240.0, 300.0, 720.1], strict=True):
@@ -188,10 +201,11 @@ def test_registered_and_guarded() -> None:
     spec = get_model("heparin")
     assert isinstance(spec, NonlinearSpec) and spec.key == "heparin_mm"
     assert DRUGS["heparin"].amount_unit == "IU" and DRUGS["heparin"].plasma_factor == 1e-3
-    assert {c.key for c in spec.citations} == {"deswart1982", "garcia2012", "raschke1993"}
+    assert {c.key for c in spec.citations} == {"deswart1982", "garcia2012", "hirsh1976",
+                                               "raschke1993"}
     p = spec.parameters(ADULT)
-    assert p.v1 == pytest.approx(0.07 * 70) and p.disposition.cl1 == pytest.approx(0.00133 * 4.9)
-    assert (p.vmax, p.km) == (14.8, 424.0)  # 0.0148 U/mL/min, 0.424 U/mL in IU/L
+    assert p.v1 == pytest.approx(0.07 * 70) and p.disposition.cl1 == pytest.approx(0.00147 * 4.9)
+    assert (p.vmax, p.km) == (10.4, 328.0)  # 0.0104 U/mL/min, 0.328 U/mL in IU/L
     system = build(spec, ADULT)
     with pytest.raises(TypeError, match="make_solver"):
         ExactSolver(system.A)
@@ -201,7 +215,7 @@ def test_registered_and_guarded() -> None:
 
 @pytest.mark.xfail(strict=True, reason=(
     "heparin_mm reproduces the bolus half-lives, but Raschke's 18 U/kg/h levels off at "
-    "0.16 U/mL, below the ACCP anti-Xa range 0.3-0.7 U/mL: the fit's steady-state "
+    "0.20 U/mL, below the ACCP anti-Xa range 0.3-0.7 U/mL: the fit's steady-state "
     "clearance is about twice what clinical infusions imply"))  # fmt: skip
 def test_raschke_regimen_reaches_the_anti_xa_range() -> None:
     """Raschke 1993: 80 U/kg + 18 U/kg/h; Garcia 2012: therapeutic anti-Xa 0.3-0.7 U/mL."""

@@ -20,6 +20,15 @@ integrates with :func:`scipy.integrate.solve_ivp` between events (Radau, an
 implicit method: fast absorption depots next to slow elimination make the system
 stiff; rtol 1e-10), keeping each segment's dense output to sample any grid.
 
+Saturable plasma protein binding (ceftriaxone) is the other nonlinearity: with
+``bmax`` [amount/L] and ``kd`` [amount/L] the central amount is total drug,
+bound to albumin as ``C_b = bmax·C_u/(kd + C_u)``, and every linear flux out of
+the central compartment (clearance CL1, distribution CL2, CL3) carries the
+unbound concentration ``C_u`` (:func:`unbound_concentration`, the root of
+``C = C_u + bmax·C_u/(kd + C_u)``) instead of the total. The disposition's
+clearances and peripheral volumes are then unbound quantities; the plasma
+concentration reported is total, as assays measure it.
+
 The engine must choose the solver by model type: use :func:`build` to turn a
 spec into its system and :func:`make_solver` to get the right solver for it;
 ``ExactSolver(system.A)`` on a nonlinear system raises an error that says so.
@@ -38,6 +47,7 @@ from pumpsim.pk.solver import ExactSolver
 
 __all__ = [
     "MichaelisMenten",
+    "unbound_concentration",
     "NonlinearPK",
     "NonlinearSpec",
     "NonlinearSolver",
@@ -65,26 +75,46 @@ class MichaelisMenten:
     disposition: Mammillary
     vmax: Any
     km: Any
+    bmax: Any = None  # saturable plasma binding capacity [amount/L]; None: no binding
+    kd: Any = None  # binding dissociation constant [amount/L] (unbound concentration)
 
     @property
     def v1(self) -> Any:
         return self.disposition.v1
 
+    def _own(self) -> tuple[str, ...]:
+        return ("vmax", "km") + (("bmax", "kd") if self.bmax is not None else ())
+
     def as_dict(self) -> dict[str, Any]:
         out = self.disposition.as_dict()
-        for name in ("vmax", "km"):
+        for name in self._own():
             arr = np.asarray(getattr(self, name), dtype=float)
             out[name] = float(arr) if arr.ndim == 0 else arr
         return out
 
     def scaled(self, factors: Mapping[str, Any]) -> MichaelisMenten:
-        """A copy with named parameters (Mammillary fields, ``vmax``, ``km``) multiplied."""
-        own = {k: factors[k] for k in ("vmax", "km") if k in factors}
+        """A copy with named parameters (Mammillary fields, ``vmax``, ``km``, ``bmax``,
+        ``kd``) multiplied."""
+        own = {k: factors[k] for k in self._own() if k in factors}
         rest = {k: v for k, v in factors.items() if k not in own}
         kw = {k: np.asarray(getattr(self, k), dtype=float) * f for k, f in own.items()}
         return MichaelisMenten(
-            self.disposition.scaled(rest), kw.get("vmax", self.vmax), kw.get("km", self.km)
+            self.disposition.scaled(rest), kw.get("vmax", self.vmax), kw.get("km", self.km),
+            kw.get("bmax", self.bmax), kw.get("kd", self.kd),
         )
+
+
+def unbound_concentration(total: Any, bmax: Any, kd: Any) -> np.ndarray:
+    """Unbound concentration [amount/L] at ``total`` for one saturable binding site.
+
+    The positive root of ``C_u² + (bmax + kd − C)·C_u − kd·C = 0`` (from
+    ``C = C_u + bmax·C_u/(kd + C_u)``), written to stay accurate when C ≪ kd.
+    """
+    c = np.maximum(np.asarray(total, dtype=float), 0.0)
+    b = bmax + kd - c
+    root = np.sqrt(b * b + 4.0 * kd * c)
+    # C_u = (−b + root)/2 = 2·kd·C/(b + root): the second form avoids cancellation when b > 0
+    return np.where(b > 0, 2.0 * kd * c / np.where(b + root > 0, b + root, 1.0), (root - b) / 2)
 
 
 @dataclass(frozen=True)
@@ -100,6 +130,8 @@ class NonlinearPK:
     linear: LinearPK
     vmax: np.ndarray  # [amount/(L·min)], batch shape
     km: np.ndarray  # [amount/L], batch shape
+    bmax: np.ndarray | None = None  # [amount/L], batch shape; None: no plasma binding
+    kd: np.ndarray | None = None  # [amount/L], batch shape
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -154,6 +186,9 @@ class NonlinearPK:
         rate = self.vmax * self.linear.v1 * conc / (self.km + conc) / 60.0
         dx[..., central] -= rate
         dx[..., eliminated] += rate
+        if self.bmax is not None:  # fluxes out of central carry the unbound concentration
+            bound = (conc - unbound_concentration(conc, self.bmax, self.kd)) * self.linear.v1
+            dx -= self.linear.A[..., :, central] * bound[..., None]
         return dx
 
 
@@ -180,14 +215,19 @@ class NonlinearSpec:
         mm = self.parameters(covariates)
         if factors:
             mm = mm.scaled(factors)
-        batch = np.broadcast_shapes(*(np.shape(p) for p in (mm.v1, mm.vmax, mm.km)))
+        own = [getattr(mm, k) for k in ("bmax", "kd") if getattr(mm, k) is not None]
+        batch = np.broadcast_shapes(*(np.shape(p) for p in (mm.v1, mm.vmax, mm.km, *own)))
         disp = mm.disposition
         if np.shape(disp.v1) != batch:  # give the linear part the batch axis too
             disp = disp.scaled({"v1": np.ones(batch), "cl1": np.ones(batch)})
         linear = build_system(disp, self.routes)
         vmax = np.broadcast_to(np.asarray(mm.vmax, dtype=float), batch).copy()
         km = np.broadcast_to(np.asarray(mm.km, dtype=float), batch).copy()
-        return NonlinearPK(linear, vmax, km)
+        if mm.bmax is None:
+            return NonlinearPK(linear, vmax, km)
+        bmax = np.broadcast_to(np.asarray(mm.bmax, dtype=float), batch).copy()
+        kd = np.broadcast_to(np.asarray(mm.kd, dtype=float), batch).copy()
+        return NonlinearPK(linear, vmax, km, bmax, kd)
 
 
 def build(

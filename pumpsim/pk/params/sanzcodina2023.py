@@ -20,6 +20,21 @@ not reproduce a tmax of 1.3–1.9 h quoted elsewhere (docs/references.md [Ceftri
 an absorption fast enough for tmax 1.6 h (ka 0.018 /min) over-predicts the
 0.5–2 h concentrations of the table by 15–50 %.
 
+Concentration-dependent binding: ``sanzcodina2023_binding``. Total plasma
+concentrations are not proportional to dose (label, 30-min IV: 82, 151 and
+257 mg/L at 0.5 h after 0.5, 1 and 2 g), because albumin binding saturates:
+95 % bound below 25 mg/L, 85 % at 300 mg/L (label). One saturable site
+through those two points [D]: C_b = Bmax·C_u/(Kd + C_u) with Bmax 353.3 mg/L
+(637 µmol/L, about one site per albumin molecule) and Kd 17.34 mg/L. In that
+model the central volume is Sanz-Codina's Vc 5.76 L and every flux out of it
+carries the unbound concentration (:mod:`pumpsim.pk.nonlinear`); the unbound
+clearance 18.38 L/h, unbound distribution clearance 41.0 L/h and unbound
+peripheral volume 52.5 L are a fit made for pumpsim (least squares on log
+concentration) to the label's 1 g IV row only [D]. It then predicts the 0.5 g
+and 2 g rows within 8 % (the linear model, proportional to dose, is 17 %
+high at 2 g) and a terminal half-life of 6.9 h (8–24 h, label 5.8–8.7 h).
+IV only (the IM absorption above was fitted on the linear disposition).
+
 Amounts and concentrations are ceftriaxone (label strengths are ceftriaxone
 equivalents of the sodium salt) [mg], [mg/L] = [µg/mL].
 
@@ -33,6 +48,7 @@ from __future__ import annotations
 
 from pumpsim.pk.covariates import Covariates
 from pumpsim.pk.model import IV, Absorption, Citation, Mammillary, ModelSpec, Pathway
+from pumpsim.pk.nonlinear import MichaelisMenten, NonlinearSpec
 
 SANZ_CODINA = Citation(
     "sanzcodina2023",
@@ -71,4 +87,23 @@ MODEL = ModelSpec(
     check=check,
     routes={"iv": IV, "im": IM},
     description="ceftriaxone, Sanz-Codina 2023 (total plasma, healthy men); IM from label table",
+)
+
+
+#: one saturable albumin site through the label's 95 % bound at 25 mg/L and 85 % at
+#: 300 mg/L (total) [D]: [mg/L]
+BINDING_BMAX = 353.28
+BINDING_KD = 17.344
+#: unbound disposition fitted to the label's 1 g IV row with Vc fixed at 5.76 L [D]
+UNBOUND = Mammillary(v1=5.76, cl1=18.38 / 60.0, v2=52.5, cl2=41.0 / 60.0)
+
+BINDING_MODEL = NonlinearSpec(
+    key="sanzcodina2023_binding",
+    drug="ceftriaxone",
+    parameters=lambda c: MichaelisMenten(UNBOUND, 0.0, 1.0, BINDING_BMAX, BINDING_KD),
+    citations=(SANZ_CODINA, LABEL),
+    aliases=("ceftriaxone_binding",),
+    check=check,
+    description="ceftriaxone IV with saturable albumin binding (total not proportional to "
+    "dose); Vc from Sanz-Codina 2023, binding and unbound disposition from the label",
 )
