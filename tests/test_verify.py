@@ -1,5 +1,6 @@
 """``pumpsim verify``: the conformance suite passes the reference controller and catches the
-deliberately faulty ones — exactly the requirements each bug breaks (docs/references.md [GIP2009], [OPCA2020], [CRISYS2013]).
+deliberately faulty ones — exactly the requirements each bug breaks (docs/references.md
+[GIP2009], [OPCA2020], [CRISYS2013]).
 
 The physics requirements (occlusion, air, post-occlusion bolus, repeated alarm) run on the
 syringe and volumetric pumps of the physics work; without them those scenarios are skipped and

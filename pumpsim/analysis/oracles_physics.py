@@ -1,5 +1,6 @@
 """Oracles that need delivery physics (a mechanism and a line): over- and under-infusion,
-occlusion, air, the post-occlusion bolus, repeated alert-stop-start, battery (docs/references.md [GIP2009], [OPCA2020], [CRISYS2013]).
+occlusion, air, the post-occlusion bolus, repeated alert-stop-start, battery
+(docs/references.md [GIP2009], [OPCA2020], [CRISYS2013]).
 Without the physics they report "not exercised".
 """
 
