@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help='e.g. "age=40 y,weight=70 kg,height=170 cm,sex=male"')  # fmt: skip
 
     ver = sub.add_parser("verify", help="run the conformance suite with a controller and report "
-                         "which safety requirements it keeps (exit 1 if any fails)")  # fmt: skip
+                         "which safety requirements it keeps (exit 1 if any fails or the "
+                         "controller raises, 2 if an oracle raises); writes report.md, "
+                         "report.json, junit.xml")  # fmt: skip
     ver.add_argument("--controller", default=None, metavar="MODULE:CLASS",
                      help="controller under test (default: pumpsim's reference)")
     ver.add_argument("--out", type=Path, default=None,

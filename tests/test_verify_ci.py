@@ -102,6 +102,10 @@ def test_requirements_are_computed_only_when_read() -> None:
     assert res.summary["requirements"]["OPCA R6.8.0(9)"]["status"] == "pass"
     assert lazy.value is not None and res.requirements["OPCA R6.8.0(9)"].status == "pass"
     assert json.loads(json.dumps(res.summary))["requirements"]  # a plain dict when written
+    import pickle
+
+    again = pickle.loads(pickle.dumps(res))  # results cross process boundaries (sweeps)
+    assert again.summary == res.summary and again.requirements.keys() == res.requirements.keys()
 
 
 def test_cli_verify_progress_bar(monkeypatch) -> None:

@@ -11,7 +11,6 @@ runs a fast subset).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -20,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 MUTANTS_FILE = ROOT / "tests" / "mutants" / "mutants.py"
 
 
-def judge(name: str) -> tuple[str, list[str], list[str], float]:
+def judge(name: str, file: Path = MUTANTS_FILE) -> tuple[str, list[str], list[str], float]:
     from pumpsim.verify import verify
 
     t0 = time.perf_counter()
-    report = verify(f"{MUTANTS_FILE}:{name}")
+    report = verify(f"{file}:{name}")
     crashed = sorted({r.file for r in report.runs if r.crashed})
     return name, report.failed, crashed, time.perf_counter() - t0
 
@@ -33,24 +32,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="mutants to run (default: all)")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--file", type=Path, default=MUTANTS_FILE,
+                        help="a module of mutants with a MUTANTS dict (default: the suite)")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(MUTANTS_FILE.parent))
-    from mutants import MUTANTS  # type: ignore[import-not-found]
+    import importlib.util
 
-    names = args.names or list(MUTANTS)
+    spec = importlib.util.spec_from_file_location("pumpsim_mutants", args.file.resolve())
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    mutants: dict[str, str] = module.MUTANTS
+
+    names = args.names or list(mutants)
+    files = [args.file.resolve()] * len(names)
     rows = []
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
-            rows = list(pool.map(judge, names))
+            rows = list(pool.map(judge, names, files))
     else:
-        rows = [judge(n) for n in names]
+        rows = [judge(n, f) for n, f in zip(names, files, strict=True)]
     killed = 0
     print(f"{'mutant':32s} {'area':9s} {'killed':6s} failed requirements / crashed scenarios")
     for name, failed, crashed, secs in rows:
         dead = bool(failed or crashed)
         killed += dead
         what = ", ".join(failed) + (f" (crashed in {', '.join(crashed)})" if crashed else "")
-        print(f"{name:32s} {MUTANTS[name]:9s} {'yes' if dead else 'NO':6s} {what}  [{secs:.0f} s]")
+        print(f"{name:32s} {mutants[name]:9s} {'yes' if dead else 'NO':6s} {what}  [{secs:.0f} s]")
     print(f"kill ratio: {killed}/{len(rows)} = {100 * killed / max(len(rows), 1):.0f} %")
     return 0
 

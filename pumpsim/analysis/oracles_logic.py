@@ -21,6 +21,7 @@ from pumpsim.analysis.runview import (
     FAIL,
     NOT_EXERCISED,
     PASS,
+    DoseIndex,
     PumpView,
     Verdict,
     last_before,
@@ -166,18 +167,17 @@ def bolus_cap(pv: PumpView) -> Verdict:
 def bolus_keeps_basal(pv: PumpView) -> Verdict:
     rid = "GIP 1.4.4"
     checked = 0
+    changing = sorted(x for x, k, _ in pv.inputs if k in _CHANGING)
+    raised = sorted(a for a, _, _, _ in pv.active)
+    starts = sorted(s.start for s in pv.program if s.start is not None)
     for t, base, _level, end, _kind in pv.bolus_starts():
         if end >= pv.duration - _T:
             continue
-        busy = [x for x, k, _ in pv.inputs if t + _T < x <= end + _T and k in _CHANGING]
-        busy += [a for a, _, _, _ in pv.active if t - _T <= a <= end + _T]
-        busy += [
-            r.time_s
-            for r in pv.records
-            if r.kind in ("state", "alarm_cleared")
-            and (abs(r.time_s - end) <= _T or abs(r.time_s - t) <= _T)
-        ]
-        busy += [s.start for s in pv.program if s.start is not None and t < s.start <= end + _T]
+        busy = bisect.bisect_right(changing, end + _T) > bisect.bisect_right(changing, t + _T)
+        busy = busy or bisect.bisect_right(raised, end + _T) > bisect.bisect_left(raised, t - _T)
+        busy = busy or any(pv.records_at(k, x) for k in ("state", "alarm_cleared")
+                           for x in (t, end))  # fmt: skip
+        busy = busy or bisect.bisect_right(starts, end + _T) > bisect.bisect_right(starts, t)
         if busy:
             continue
         checked += 1
@@ -254,30 +254,18 @@ def pca_lockout(pv: PumpView) -> Verdict:
     )
 
 
-def _window_volume(
-    pv: PumpView, doses: list[tuple[float, float, float]], basal: float, t: float, window: float
-) -> float:
-    """Volume counted in the window ending at ``t``: doses by their start, the rest
-    (basal, KVO) as delivered."""
-    start = max(t - window, 0.0)
-    bolus = sum(v for a, _, v in doses if t - window + _T < a <= t + _T)
-    moved = pv.volume(t) - pv.volume(start)
-    inside = sum(v * max(0.0, min(b, t) - max(a, start)) / (b - a) for a, b, v in doses if b > a)
-    return bolus + max(moved - inside, 0.0)
-
-
 def pca_limit(pv: PumpView) -> Verdict:
     rid = "OPCA R5.2.0(5)"
     step = pv.pca_step()
     if step is None or step.limit_volume is None or step.limit_window is None:
         return verdict(rid, NOT_EXERCISED, "no PCA dose limit programmed")
-    doses = pv.pca_boluses(step.rate, demand_only=False)  # all boluses count in the window
-    demands = {a for a, _, _ in pv.pca_boluses(step.rate)}
+    doses = DoseIndex(pv.pca_boluses(step.rate, demand_only=False))  # all boluses count
+    demands = sorted(a for a, _, _ in pv.pca_boluses(step.rate))
     lim, win = step.limit_volume, step.limit_window
-    for a, _b, vol in doses:
-        if a not in demands:
+    for k, (a, _b, vol) in enumerate(doses.d):
+        if not near(demands, a):
             continue
-        before = _window_volume(pv, [d for d in doses if d[0] < a - _T], step.rate, a, win)
+        before = doses.window_volume(pv, a, win, upto=bisect.bisect_left(doses.a, a - _T, 0, k + 1))
         if before + vol > lim * (1 + 1e-4) + 1e-9:
             return verdict(
                 rid,
@@ -291,22 +279,21 @@ def pca_limit(pv: PumpView) -> Verdict:
     for t, kind, _ in pv.inputs:
         if kind != "pca_press":
             continue
-        if any(abs(a - t) <= _T for a, _, _ in doses):
+        if near(doses.a, t):
             episode = False
             continue
-        prior = sorted(a for a in demands if a < t - _T)
-        if (prior and t - prior[-1] < step.lockout - _T) or any(a < t < b for a, b, _ in doses):
+        prior = last_before(demands, t)
+        if (prior is not None and t - prior < step.lockout - _T) or doses.running(t):
             continue
-        if step.max_demands is not None and sum(
-            1 for a in prior if a > t - 3600.0 + 1e-6
-        ) >= step.max_demands:  # fmt: skip
+        hour = bisect.bisect_left(demands, t - _T) - bisect.bisect_right(demands, t - 3600.0 + 1e-6)
+        if step.max_demands is not None and hour >= step.max_demands:
             continue  # refused by the hourly count before the limit is asked
-        if _window_volume(pv, doses, step.rate, t, win) + step.demand <= lim * (1 + 1e-9):
+        if doses.window_volume(pv, t, win) + step.demand <= lim * (1 + 1e-9):
             episode = False
             continue
         binding += 1
         if not episode:
-            warned = [x for x, _, _ in pv.raised if t - _T <= x <= t + _GRACE]
+            warned = pv.raised_between(t - _T, t + _GRACE)
             if not warned and not pv.active_at(t):
                 return verdict(rid, FAIL, "dose limit reached: no warning", t, pv)
             episode = True
@@ -355,12 +342,11 @@ def time_remaining(pv: PumpView) -> Verdict:
     )
     if not needed:
         return verdict(rid, NOT_EXERCISED, "no VTBI, duration or finite reservoir to count down")
-    recs = [
-        (r.time_s, r.details.get("remaining_s")) for r in pv.records if r.kind == "time_remaining"
-    ]
+    recs = [(r.time_s, r.details.get("remaining_s")) for r in pv.by_kind.get("time_remaining", [])]
+    rt = [x for x, _ in recs]
     for i in range(1, pv.t.size):
         t = float(pv.t[i])
-        if pv.q[i] > 0 and t < pv.duration - _T and not any(abs(x - t) <= _T for x, _ in recs):
+        if pv.q[i] > 0 and t < pv.duration - _T and not near(rt, t):
             return verdict(
                 rid, FAIL, f"rate changed to {mlh(pv.q[i])}; time remaining not recomputed", t, pv
             )
@@ -368,25 +354,27 @@ def time_remaining(pv: PumpView) -> Verdict:
     step = pv.pca_step()
     if step is not None:
         bolus_ends += [b for _, b, _ in pv.pca_boluses(step.rate)]
+    bolus_ends.sort()
     ends = [
         float(x)
-        for x in pv.t
-        if pv.q_at(float(x)) <= pv.kvo_rate * (1 + _REL)
-        and not any(abs(x - e) <= _T for e in bolus_ends)
+        for x, q in zip(pv.t, pv.q, strict=True)
+        if q <= pv.kvo_rate * (1 + _REL) and not near(bolus_ends, float(x))
     ]
+    changing = sorted(x for x, k, _ in pv.inputs if k in _CHANGING)
+    stopping = sorted(a for a, _, k, p in pv.active if pv.action(k, p) != "continue")
     checked = 0
-    for j, (t_r, rem) in enumerate(recs):
+    for t_r, rem in recs:
         if rem is None:
             continue
         pred = t_r + float(rem)
-        nxt = next((x for x, _ in recs[j + 1 :] if x > t_r + _T), pv.duration)
-        end = next((x for x in ends if x > t_r + _T), None)
+        k = bisect.bisect_right(rt, t_r + _T)
+        nxt = rt[k] if k < len(rt) else pv.duration
+        k = bisect.bisect_right(ends, t_r + _T)
+        end = ends[k] if k < len(ends) else None
         horizon = end if end is not None and end <= nxt + _T else nxt
-        if [x for x, k, _ in pv.inputs if t_r < x <= horizon + _T and k in _CHANGING] or [
-            a
-            for a, _, k, p in pv.active
-            if t_r < a < horizon - _T and pv.action(k, p) != "continue"
-        ]:
+        if bisect.bisect_right(changing, horizon + _T) > bisect.bisect_right(changing, t_r) or (
+            bisect.bisect_left(stopping, horizon - _T) > bisect.bisect_right(stopping, t_r)
+        ):
             continue  # an operator or an alarm changed the infusion: not predictable
         if end is not None and end <= nxt + _T:
             fault = [a for a, _, k, _ in pv.active if abs(a - end) <= _T and k != "vtbi_complete"]

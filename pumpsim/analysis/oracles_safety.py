@@ -15,6 +15,7 @@ from pumpsim.analysis.runview import (
     FAIL,
     NOT_EXERCISED,
     PASS,
+    DoseIndex,
     PumpView,
     Verdict,
     last_before,
@@ -137,17 +138,6 @@ def silence_keeps(pv: PumpView) -> Verdict:
     return verdict(rid, PASS, f"{checked} silence(s): alarms kept, infusion unchanged", pv=pv)
 
 
-def _window_volume(pv: PumpView, doses: list[tuple[float, float, float]], t: float,
-                   window: float) -> float:  # fmt: skip
-    """Volume counted in the window ending at ``t``: doses by their start, the rest (basal,
-    KVO) as delivered (doses given: (start, end, volume above the basal))."""
-    start = max(t - window, 0.0)
-    bolus = sum(v for a, _, v in doses if t - window + _T < a <= t + _T)
-    moved = pv.volume(t) - pv.volume(start)
-    inside = sum(v * max(0.0, min(b, t) - max(a, start)) / (b - a) for a, b, v in doses if b > a)
-    return bolus + max(moved - inside, 0.0)
-
-
 def pca_answered(pv: PumpView) -> Verdict:
     """A patient request that every rule permits is delivered: a full demand dose starting at
     once. Permitted means: a PCA program running (not stopped, not in a secondary), no alarm
@@ -162,6 +152,7 @@ def pca_answered(pv: PumpView) -> Verdict:
         return verdict(rid, NOT_EXERCISED, "no PCA program with patient presses")
     doses = pv.pca_boluses(step.rate)
     everything = pv.pca_boluses(step.rate, demand_only=False)
+    index = DoseIndex(everything)
     starts = [a for a, _, _ in doses]
     states = [(r.time_s, r.details.get("state")) for r in pv.by_kind.get("state", [])]
     state_times = [s for s, _ in states]
@@ -175,7 +166,7 @@ def pca_answered(pv: PumpView) -> Verdict:
             continue  # an operator input at the same instant: order undefined
         blocking = [k for a, _, k, p in pv.active_at(t) if a < t - _T and k != "dose_limit"
                     and pv.inhibiting(k, p)]  # fmt: skip
-        if blocking or any(a < t - _T and t + _T < b for a, b, _ in everything):
+        if blocking or index.running(t - _T):
             continue
         last = last_before(starts, t)
         if last is not None and t - last < step.lockout - 1e-6:
@@ -185,8 +176,8 @@ def pca_answered(pv: PumpView) -> Verdict:
             if len(hour) >= step.max_demands:
                 continue
         if step.limit_volume is not None and step.limit_window is not None:
-            given = [d for d in everything if d[0] < t - _T]
-            room = step.limit_volume - _window_volume(pv, given, t, step.limit_window)
+            given = bisect.bisect_left(index.a, t - _T)  # the doses before this request
+            room = step.limit_volume - index.window_volume(pv, t, step.limit_window, upto=given)
             if step.demand > room - 1e-3 * step.limit_volume:
                 continue  # beyond (or too close to judge) the dose limit
         if pv.reservoir - pv.volume(t) < step.demand + 1.0:
@@ -195,9 +186,9 @@ def pca_answered(pv: PumpView) -> Verdict:
             continue  # no room above the basal
         permitted += 1
         if not near(starts, t):
-            return verdict(rid, FAIL, "a permitted request was not delivered (lockout over "
-                           f"{'since ' + format((t - last) / 60, '.1f') + ' min' if last else ''}"
-                           f", no alarm, no bolus, within the limits)", t, pv)  # fmt: skip
+            since = f"last dose {(t - last) / 60:.1f} min before" if last else "no dose before"
+            why = f"a permitted request was not delivered ({since}, lockout over, no alarm, "
+            return verdict(rid, FAIL, why + "no bolus, within the limits)", t, pv)
         a, b, vol = next(d for d in doses if abs(d[0] - t) <= _T)
         cut = any(a < x <= b + _T for x, _, _ in pv.raised) or b >= pv.duration - _T
         if abs(vol - step.demand) > 1e-4 * step.demand + 1e-9 and not cut:

@@ -26,6 +26,7 @@ __all__ = [
     "verdict",
     "mlh",
     "near",
+    "DoseIndex",
     "last_before",
     "PASS",
     "FAIL",
@@ -116,6 +117,7 @@ class PumpView:
             if r.kind == "alarm"
         ]
         self.active = self._alarm_intervals()
+        self._bolus_starts: list[tuple[float, float, float, float, str]] | None = None
 
     # -- the motor ---------------------------------------------------------------
     def q_at(self, t: float) -> float:
@@ -224,8 +226,18 @@ class PumpView:
         return self.by_kind[kind][i:j] if j > i else []
 
     # -- boluses -------------------------------------------------------------------
+    def raised_between(self, a: float, b: float) -> list[float]:
+        """Times of the alarms raised from ``a`` to ``b`` (a bisection)."""
+        times = self._times.get("alarm", [])
+        return times[bisect.bisect_left(times, a) : bisect.bisect_right(times, b)]
+
     def bolus_starts(self) -> list[tuple[float, float, float, float, str]]:
         """Boluses answering inputs: (start, base rate, bolus rate, end, input kind)."""
+        if self._bolus_starts is None:
+            self._bolus_starts = self._find_bolus_starts()
+        return self._bolus_starts
+
+    def _find_bolus_starts(self) -> list[tuple[float, float, float, float, str]]:
         out, seen = [], set()
         for t, kind, _ in self.inputs:
             if kind not in ("pca_press", "clinician_bolus") or t in seen:
@@ -261,6 +273,41 @@ class PumpView:
             for a, b, v in out
             if not (demand_only and any(abs(a - c) <= _T for c in clinician))
         ]
+
+
+class DoseIndex:
+    """Boluses in time order, (start, end, volume above the basal), indexed for bisection."""
+
+    def __init__(self, doses: list[tuple[float, float, float]]) -> None:
+        self.d = doses
+        self.a = [x[0] for x in doses]
+        self.b = [x[1] for x in doses]
+        self.cum = [0.0, *np.cumsum([x[2] for x in doses]).tolist()]
+
+    def window_volume(
+        self, pv: PumpView, t: float, window: float, upto: int | None = None
+    ) -> float:
+        """Volume counted in the window ending at ``t`` (the first ``upto`` doses only): doses
+        by their start, the rest (basal, KVO) as delivered."""
+        n = len(self.d) if upto is None else upto
+        start = max(t - window, 0.0)
+        i0 = bisect.bisect_right(self.a, t - window + _T, 0, n)
+        i1 = bisect.bisect_right(self.a, t + _T, 0, n)
+        bolus = self.cum[i1] - self.cum[i0]
+        moved = pv.volume(t) - pv.volume(start)
+        inside = 0.0
+        for j in range(bisect.bisect_right(self.b, start, 0, n), n):
+            a, b, v = self.d[j]
+            if a >= t:
+                break
+            if b > a:
+                inside += v * max(0.0, min(b, t) - max(a, start)) / (b - a)
+        return bolus + max(moved - inside, 0.0)
+
+    def running(self, t: float) -> bool:
+        """Is a dose under way at ``t`` (started before it, not yet ended)?"""
+        i = bisect.bisect_left(self.a, t) - 1
+        return i >= 0 and self.a[i] < t < self.b[i]
 
 
 def near(times: Any, t: float, tol: float = _T) -> bool:

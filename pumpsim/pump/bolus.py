@@ -162,6 +162,9 @@ class Boluses:
         if self._rate_now <= 0 or (self._phase is None or self._phase.rate <= 0):
             hw.cancel("pca_cap")
             return
+        if self._bolus is not None:  # counted whole at its start: the watch resumes at its end
+            hw.cancel("pca_cap")  # (else a dose that fills the window is cut at once)
+            return
         room = ledger.limit - ledger.window_volume(hw.now)
         hw.watch_volume("pca_cap", hw.infused + max(room, 0.0))
 
