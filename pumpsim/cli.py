@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.add_argument("--variant", default=None, help="run the scenario's named variant")
     run.add_argument("--controller", default=None, metavar="MODULE:CLASS",
-                     help="controller of every pump, e.g. mypkg.mymodule:MyController "
+                     help="controller of every pump, e.g. mypkg.mymodule:MyController, "
+                          "'exec:./my_firmware ARGS' or tcp://127.0.0.1:PORT "
                           "(default: the scenario's, else pumpsim's reference)")  # fmt: skip
     run.add_argument("--compare", action="store_true",
                      help="run the base and every variant and overlay them")  # fmt: skip
@@ -76,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "controller raises, 2 if an oracle raises); writes report.md, "
                          "report.json, junit.xml")  # fmt: skip
     ver.add_argument("--controller", default=None, metavar="MODULE:CLASS",
-                     help="controller under test (default: pumpsim's reference)")
+                     help="controller under test: MODULE:CLASS, 'exec:COMMAND ARGS' or "
+                          "tcp://HOST:PORT (default: pumpsim's reference)")  # fmt: skip
     ver.add_argument("--out", type=Path, default=None,
                      help="report folder (default: out/verify-<controller>)")  # fmt: skip
     ver.add_argument("--quiet", action="store_true", help="print nothing but failures")

@@ -271,7 +271,7 @@ class ExternalFactory:
         if self._conn is not None:
             if self._conn.closed:
                 raise ExternalControllerError(f"controller {self.spec!r}: connection closed "
-                                              "after an earlier error")  # fmt: skip
+                                              "(by close() or an earlier error)")  # fmt: skip
             return self._conn
         conn = _Connection(self.spec, self.timeout)
         self._conn = conn

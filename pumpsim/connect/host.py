@@ -88,7 +88,9 @@ class HostHardware:
         return self._rate
 
     def pressure(self, side: str = "downstream") -> float:
-        return self._fresh(f"pressure_{side}")  # type: ignore[no-any-return]
+        # as the engine: any side but "upstream" is the downstream sensor
+        key = "pressure_upstream" if side == "upstream" else "pressure_downstream"
+        return self._fresh(key)  # type: ignore[no-any-return]
 
     def set_rate(self, rate: float) -> None:
         self.cmds.append(["set_rate", rate])
