@@ -236,8 +236,13 @@ def test_pump_layer_does_not_import_connect() -> None:
 C_VERDICTS = {
     # continuous program, VTBI end to KVO at min(KVO, rate); exact rate on every pump kind
     "GIP 1.1.8": "pass", "GIP 1.2.1": "pass",
-    # time remaining logged at every rate change
-    "GIP 1.5.2": "pass",
+    # one continuous step only: a multi-step program's later steps and a secondary are not
+    # run, so time remaining, the VTBI ends and delivery-as-programmed fail there
+    "GIP 1.5.2": "fail", "PS-DEL.1": "fail", "PS-DEL.2": "fail",
+    # a titration takes effect at once; the door stops the motor; a silence keeps alarms
+    "PS-DEL.3": "pass", "PS-DOOR": "pass", "PS-SIL.1": "pass",
+    # single bubbles only (no rolling air window), no upstream pressure check
+    "PS-AIR.2": "fail", "PS-OCC.U": "fail",
     # 1 mL left: low warning; 0.5 mL left: high alarm and stop; the engine arbitrates
     "OPCA R6.8.0(9)": "pass", "CRISYS 60-64": "pass",
     # high-priority alarms stop the motor at once; normal stops complete the stroke
@@ -252,6 +257,7 @@ C_VERDICTS = {
     # PCA programs are refused, so no bolus is ever given to judge
     "GIP 1.4.3": "not exercised", "GIP 1.4.4": "not exercised", "GIP 1.4.11": "not exercised",
     "OPCA R5.2.0(3)": "not exercised", "OPCA R5.2.0(5)": "not exercised",
+    "PS-PCA.1": "not exercised",
 }  # fmt: skip
 
 

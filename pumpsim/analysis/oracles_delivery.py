@@ -167,6 +167,9 @@ def _horizon(pv: PumpView, also: tuple[str, ...] = (), holds: bool = False) -> t
         cuts.append((0.0, "patient requests"))
     # an entry beyond a drug-library limit waits or is refused: GIP 6.1.3 judges it
     cuts += [(r.time_s, "a drug-library breach") for r in pv.by_kind.get("ders", [])[:1]]
+    # a closed-loop controller sets the rate from a monitored signal (pumpsim.pump.closed_loop
+    # logs each change): from its first change the program no longer decides the motor
+    cuts += [(r.time_s, "closed-loop control") for r in pv.by_kind.get("closed_loop", [])[:1]]
     events = _NEUTRAL + also + (_HOLD_EVENTS if holds else ())
     cuts += [(float(e.at), f"scenario event {e.type}") for e in pv.sc.events
              if getattr(e, "pump", None) == pv.id and e.type not in events]  # fmt: skip

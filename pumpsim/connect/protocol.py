@@ -75,6 +75,7 @@ from pumpsim.pump.program import (
     SecondaryStep,
     Step,
     TaperStep,
+    TciStep,
 )
 
 __all__ = [
@@ -198,6 +199,7 @@ STEP_CLASSES: dict[str, type[Step]] = {
     "pca": PcaStep,
     "taper": TaperStep,
     "secondary": SecondaryStep,
+    "tci": TciStep,
 }
 
 
@@ -255,6 +257,8 @@ def config_to_json(config: PumpConfig) -> dict[str, Any]:
             value = dict(value)
         elif f.name == "reservoir" and math.isinf(value):
             value = None
+        elif f.name == "covariates" and value is not None:
+            value = dataclasses.asdict(value)  # the patient as keyed in (a TCI pump's model)
         out[f.name] = value
     return out
 
@@ -266,6 +270,10 @@ def config_from_json(data: Mapping[str, Any]) -> PumpConfig:
     fields["ders"] = _ders_from_json(fields.get("ders"))
     if fields.get("reservoir", 0.0) is None:
         fields["reservoir"] = math.inf
+    if isinstance(fields.get("covariates"), Mapping):
+        from pumpsim.pk.covariates import Covariates
+
+        fields["covariates"] = Covariates(**fields["covariates"])
     names = {f.name for f in dataclasses.fields(PumpConfig)}
     unknown = set(fields) - names
     if unknown:
