@@ -178,9 +178,16 @@ def pump(i: int, kind: str = "volumetric", rate: str = "10 mL/h") -> dict:
 
 def base(duration_h: float, pumps: list[dict], events: list | None = None) -> dict:
     return {"name": "scaling", "duration": f"{duration_h} h",
-            "output": {"interval": "1 min", "plots": False},
+            "output": {"interval": "10 s", "plots": False},
             "patient": {"age": "45 y", "weight": "70 kg", "height": "170 cm", "sex": "female"},
             "pumps": pumps, "events": events or []}  # fmt: skip
+
+
+def boluses(hours: float) -> list[dict]:
+    """A 1-mg morphine IV bolus every hour, and 10-s output: events and output grow
+    with the run's length."""
+    return [{"at": f"{k} h", "type": "bolus", "drug": "morphine", "dose": "1 mg",
+             "route": "iv"} for k in range(int(hours))]  # fmt: skip
 
 
 def pca(every_s: float) -> dict:
@@ -246,7 +253,8 @@ def section_scaling(quick: bool) -> dict:
     print("\n== Scaling: time ~ size^b (b = 1 is linear); engine = run without the result"
           " building (output grid, requirement oracles)")  # fmt: skip
     axes = {
-        "duration [h] (ideal pump)": ([6, 12, 24, 48], lambda h: base(h, [pump(0, "ideal")])),
+        "duration [h] (hourly boluses)": ([6, 12, 24, 48], lambda h: base(h, [pump(0, "ideal")],
+                                                                         boluses(h))),
         "pumps (volumetric, 6 h)": ([1, 2, 4, 8], lambda n: base(6, [pump(i) for i in range(n)])),
         "PCA presses (12 h)": ([360, 720, 1440, 2880], lambda n: pca(12 * 3600 / n)),
         "strokes (volumetric 10 mL/h)": ([600, 1200, 2400, 4800],
@@ -329,7 +337,9 @@ if {off!r}:  # switch pumpsim's one-thread limit off: BLAS runs with its default
 import pumpsim
 from bench_all import morphine_population
 sc = pumpsim.load_scenario(morphine_population({n}))
-t = time.perf_counter(); pumpsim.simulate(sc); print(time.perf_counter() - t)
+t, c = time.perf_counter(), time.process_time()
+pumpsim.simulate(sc)
+print(time.perf_counter() - t, time.process_time() - c)
 """
 
 
@@ -347,20 +357,26 @@ def morphine_population(n: int) -> dict:
     }  # fmt: skip
 
 
-def section_threads(sizes: list[int]) -> dict:
-    print("\n== BLAS threads: population x 24 h simulate() [s], each in a fresh process")
+def section_threads(sizes: list[int], rounds: int = 2) -> dict:
+    print("\n== BLAS threads: population x 24 h morphine SC, simulate() wall and CPU [s],"
+          " each in a fresh process, alternating, best of", rounds)  # fmt: skip
     out = {}
-    print(f"  {'patients':>9s} {'one thread (pumpsim)':>21s} {'BLAS default threads':>21s} "
-          f"{'default / one':>14s}")  # fmt: skip
+    print(f"  {'patients':>9s} {'one thread (pumpsim): wall, CPU':>32s} "
+          f"{'BLAS default threads: wall, CPU':>32s} {'wall default/one':>17s}")  # fmt: skip
     for n in sizes:
-        row = []
-        for off in (False, True):
-            code = POPULATION_CODE.format(here=str(HERE), off=off, n=n)
-            res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 check=True, timeout=1800)  # fmt: skip
-            row.append(float(res.stdout.strip().splitlines()[-1]))
-        out[n] = row
-        print(f"  {n:9d} {row[0]:21.2f} {row[1]:21.2f} {row[1] / row[0]:14.1f}")
+        best: dict[bool, tuple[float, float]] = {}
+        for _ in range(rounds):
+            for off in (False, True):
+                code = POPULATION_CODE.format(here=str(HERE), off=off, n=n)
+                res = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                     text=True, check=True, timeout=1800)  # fmt: skip
+                wall, cpu = (float(x) for x in res.stdout.strip().splitlines()[-1].split())
+                if off not in best or wall < best[off][0]:
+                    best[off] = (wall, cpu)
+        out[n] = best
+        one, dflt = best[False], best[True]
+        print(f"  {n:9d} {one[0]:22.2f} {one[1]:9.2f} {dflt[0]:22.2f} {dflt[1]:9.2f} "
+              f"{dflt[0] / one[0]:17.2f}")
     return out
 
 
