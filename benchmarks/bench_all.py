@@ -355,8 +355,8 @@ if {off!r}:  # switch pumpsim's one-thread limit off: BLAS runs with its default
     import pumpsim.pk.blas as blas, pumpsim.engine.simulation as simulation
     blas.one_blas_thread = contextlib.nullcontext
 import pumpsim
-from bench_all import morphine_population
-sc = pumpsim.load_scenario(morphine_population({n}))
+from bench_all import base, morphine_population, pump
+sc = pumpsim.load_scenario(morphine_population({n}) if {n} else base(24, [pump(0)]))
 t, c = time.perf_counter(), time.process_time()
 pumpsim.simulate(sc)
 print(time.perf_counter() - t, time.process_time() - c)
@@ -378,8 +378,9 @@ def morphine_population(n: int) -> dict:
 
 
 def section_threads(sizes: list[int], rounds: int = 2) -> dict:
-    print("\n== BLAS threads: population x 24 h morphine SC, simulate() wall and CPU [s],"
-          " each in a fresh process, alternating, best of", rounds)  # fmt: skip
+    print("\n== BLAS threads: simulate() wall and CPU [s], each in a fresh process, alternating,"
+          f" best of {rounds}; 0 patients: one volumetric pump at the stroke level for 24 h,"
+          " else a population x 24 h of morphine SC")  # fmt: skip
     out = {}
     print(f"  {'patients':>9s} {'one thread (pumpsim): wall, CPU':>32s} "
           f"{'BLAS default threads: wall, CPU':>32s} {'wall default/one':>17s}")  # fmt: skip
@@ -407,7 +408,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--peer-patients", type=int, default=20)
     parser.add_argument("--startup-runs", type=int, default=7)
-    parser.add_argument("--threads-sizes", default="2000,10000")
+    parser.add_argument("--threads-sizes", default="0,2000,10000",
+                        help="patients (0: one patient, stroke level)")
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats")
     parser.add_argument("--only", default="blas,peers,scaling,startup,threads")
     args = parser.parse_args()
