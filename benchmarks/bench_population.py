@@ -20,11 +20,6 @@ Run inside the peers' environment (see benchmarks/README.md)::
 
 from __future__ import annotations
 
-import os
-
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # see bench_single_infusion.py
-
 import argparse  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402

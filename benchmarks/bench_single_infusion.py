@@ -15,13 +15,6 @@ exact PK, DataFrame) and ``simulate()`` on an already-validated Scenario.
 
 from __future__ import annotations
 
-import os
-
-# One core for every program: numpy 1.26's OpenBLAS (the peers need numpy < 2) wakes
-# worker threads for tiny matrix products, adding milliseconds of latency at random.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402

@@ -166,7 +166,8 @@ def test_batched_exponential_equals_scipy_per_patient(dt: float) -> None:
     on each patient's matrix alone (an independent implementation): 200 Schnider
     patients with +-40 % on every parameter, and a SC transit chain with two equal
     rates (a defective matrix). Tolerance: 1e-11 of the largest entry, a few hundred
-    rounding errors of the two algorithms (Higham 2005 bounds each near 1e-15)."""
+    rounding errors of the two algorithms (docs/references.md [Higham2005] bounds each
+    near 1e-15)."""
     from scipy.linalg import expm
 
     from pumpsim.pk.solver import expm_batched

@@ -3,9 +3,10 @@
 pumpsim's matrices are small (a few compartments, or one such matrix per
 virtual patient in a batch). A multi-threaded BLAS (OpenBLAS by default
 uses every core) wakes its worker threads even for these, and on a small
-shared machine the hand-offs cost more than the arithmetic: a 10,000-patient
-day ran many times slower with the default threads than with one
-(``benchmarks/bench_all.py`` prints both). :func:`one_blas_thread` limits
+shared machine the hand-offs can cost more than the arithmetic: a day of one
+volumetric pump at the stroke level ran 1.8 times slower with the default
+threads than with one (``benchmarks/bench_all.py`` prints both, for large
+populations too). :func:`one_blas_thread` limits
 BLAS to one thread for the duration of a ``with`` block and restores the
 previous setting on leaving it, so the user's own NumPy work outside a
 simulation keeps its threads. The limit is process-wide while it lasts (the

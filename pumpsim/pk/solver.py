@@ -58,8 +58,7 @@ def powers_apply(phi: np.ndarray, z0: np.ndarray, k: int) -> np.ndarray:
 
 
 #: Padé [13/13] coefficients and the 1-norm bound below which it is accurate to double
-#: precision without scaling (Higham, SIAM J Matrix Anal Appl 2005;26:1179-93,
-#: doi:10.1137/04061101X, Table 2.3 and eq. 2.1)
+#: precision without scaling (docs/references.md [Higham2005], Table 2.3 and eq. 2.1)
 _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
            1187353796428800.0, 129060195264000.0, 10559470521600.0, 670442572800.0,
            33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)  # fmt: skip
@@ -70,10 +69,10 @@ def expm_batched(M: np.ndarray) -> np.ndarray:
     """The matrix exponential of ``M`` (shape (..., m, m)).
 
     One matrix: :func:`scipy.linalg.expm`. A batch (one matrix per virtual
-    patient): scaling and squaring with the [13/13] Padé approximant (Higham
-    2005) in batched NumPy products and one batched solve, instead of SciPy's
-    loop over the matrices; each matrix gets its own scaling, so each result is
-    what the same algorithm gives that matrix alone.
+    patient): scaling and squaring with the [13/13] Padé approximant
+    (docs/references.md [Higham2005]) in batched NumPy products and one batched
+    solve, instead of SciPy's loop over the matrices; each matrix gets its own
+    scaling, so each result is what the same algorithm gives that matrix alone.
     """
     if M.ndim == 2:
         from scipy.linalg import expm
