@@ -106,6 +106,9 @@ def test_bad_scheduler_and_target_are_refused(tmp_path) -> None:
         sweep(SCENARIO, GRID, out=tmp_path, scheduler="gpu")
     with pytest.raises(ScenarioError, match="LOW-HIGH"):
         sweep(SCENARIO, GRID, out=tmp_path, targets={"morphine": "high"})
+    with pytest.raises(ScenarioError, match=r"patient\.population\.n"):
+        sweep(SCENARIO, GRID, out=tmp_path, population=0)
+    assert not list(tmp_path.iterdir())
 
 
 # -- results ----------------------------------------------------------------------------

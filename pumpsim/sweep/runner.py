@@ -124,7 +124,14 @@ def sweep(
         check_scheduler(scheduler)
     except ValueError as exc:
         raise ScenarioError([Problem("scheduler", str(exc))], label) from None
-    problems = check_points(raw, grid_obj, _validator(raw))
+    validate = _validator(raw)
+    if "beds" not in raw:  # the population each task will run is part of what is checked
+        def validate(data: dict[str, Any], _load: Any = validate) -> Any:
+            from pumpsim.sweep.run import with_population
+
+            return _load(with_population(data, population, 0))
+
+    problems = check_points(raw, grid_obj, validate)
     if problems:
         raise ScenarioError(problems, label)
     store = SweepStore(out)
