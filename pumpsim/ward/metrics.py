@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pumpsim.ward.model import PRIORITY_RANK
+from pumpsim.ward.nurses import PRIORITY_RANK
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
