@@ -61,6 +61,7 @@ class Call:
     kind: str
     priority: str
     time: float
+    since: float = math.nan  # when the call reached its priority (its first alarm, or later)
     alarms: int = 1
     dispatched: float = math.nan
     arrived: float = math.nan
@@ -268,9 +269,9 @@ class WardModel:
         if call is not None:  # a nurse is called already: this alarm joins that call
             call.alarms += 1
             if PRIORITY_RANK[priority] < PRIORITY_RANK[call.priority]:
-                call.priority, call.kind = priority, kind
+                call.priority, call.kind, call.since = priority, kind, now
             return
-        call = Call(len(self.calls), pump.bed, pump.index, kind, priority, now)
+        call = Call(len(self.calls), pump.bed, pump.index, kind, priority, now, now)
         pump.call = call
         self.calls.append(call)
         self.env.process(self._visit(call))
