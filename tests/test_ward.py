@@ -182,6 +182,8 @@ def test_ward_through_the_sweep(tmp_path) -> None:
 
     ward = small_ward([], beds=4, duration="24 h")
     ward["alarms"]["occlusion"]["rate"] = "0.5/h"
+    with pytest.raises(ScenarioError, match="a ward has no virtual population"):
+        sweep(ward, ["nurses.count=1,2"], out=tmp_path, population=10)
     res = sweep(ward, ["nurses.count=1,2"], out=tmp_path, replicates=2)
     frame = res.frame()
     assert len(frame) == 2 * 2 * 4  # points x priorities (high, medium, low, all)
