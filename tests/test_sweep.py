@@ -106,6 +106,9 @@ def test_bad_scheduler_and_target_are_refused(tmp_path) -> None:
         sweep(SCENARIO, GRID, out=tmp_path, scheduler="gpu")
     with pytest.raises(ScenarioError, match="LOW-HIGH"):
         sweep(SCENARIO, GRID, out=tmp_path, targets={"morphine": "high"})
+    with pytest.raises(ScenarioError, match=r"patient\.population\.n"):
+        sweep(SCENARIO, GRID, out=tmp_path, population=0)
+    assert not list(tmp_path.iterdir())
 
 
 # -- results ----------------------------------------------------------------------------
@@ -205,3 +208,17 @@ def test_threads_scheduler_matches_too(tmp_path) -> None:
     sweep(SCENARIO, out=tmp_path / "a", scheduler="synchronous", **kw)
     sweep(SCENARIO, out=tmp_path / "b", scheduler="threads", workers=2, **kw)
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
+def test_cli_sweep_writes_then_resumes(tmp_path, capsys) -> None:
+    path = ROOT / "scenarios" / "propofol_rate_change.yaml"
+    args = ["sweep", str(path), "--grid", "patient.weight=60,80 kg", "--population", "3",
+            "--target", "propofol=2-4 ug/mL", "--scheduler", "synchronous", "--no-plots",
+            "--out", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0  # with its progress bar
+    out = capsys.readouterr().out
+    assert "2 points run, 0 already written" in out and "points" in out
+    assert (tmp_path / "summary.csv").is_file()
+    assert main([*args, "--quiet"]) == 0
+    assert main(args) == 0
+    assert "0 points run, 2 already written" in capsys.readouterr().out

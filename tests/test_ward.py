@@ -115,6 +115,22 @@ def test_container_runs_dry_and_near_empty_prevents_it() -> None:
     assert c["not_given_mL_all"] == pytest.approx(5.0)
 
 
+def test_a_waiting_near_empty_call_that_runs_dry_counts_as_high_from_then() -> None:
+    ward = small_ward([{"at": "0 s", "bed": 0, "pump": "A", "alarm": "occlusion"}],
+                      beds=1, duration="1500 s")  # fmt: skip
+    ward["alarms"]["occlusion"]["task"] = "1000 s"  # the only nurse is busy 0-1040 s
+    ward["containers"]["near_empty"] = "5 min"
+    ward["beds"].append({"pumps": [{"id": "A", "rate": "60 mL/h", "container": "10 mL"}]})
+    res = simulate_ward(ward)
+    call = res.calls().set_index("bed").loc[1]
+    # near empty at 300 s (low), dry at 600 s (high, joins the call); the nurse is free at
+    # 0+30+10+1000 = 1040 s, at bed 1 at 1040+30+10 = 1080 s: 480 s after it ran dry
+    assert call["priority"] == "high" and call["alarms"] == 2
+    assert call["time_s"] == 300 and call["priority_since_s"] == 600
+    assert call["wait_s"] == 440 and call["response_s"] == 480
+    assert res.costs()["dry_runs_all"] == 1
+
+
 def test_random_alarm_count_matches_poisson_in_infusing_time() -> None:
     """Alarms are a Poisson process of rate 1/h in infusing time: over infusing time T
     the count has mean T*1/h and SD sqrt(mean); allow 4 SD."""
@@ -166,6 +182,8 @@ def test_ward_through_the_sweep(tmp_path) -> None:
 
     ward = small_ward([], beds=4, duration="24 h")
     ward["alarms"]["occlusion"]["rate"] = "0.5/h"
+    with pytest.raises(ScenarioError, match="a ward has no virtual population"):
+        sweep(ward, ["nurses.count=1,2"], out=tmp_path, population=10)
     res = sweep(ward, ["nurses.count=1,2"], out=tmp_path, replicates=2)
     frame = res.frame()
     assert len(frame) == 2 * 2 * 4  # points x priorities (high, medium, low, all)

@@ -61,8 +61,9 @@ class Axis:
         return f"{self.path}[{self.unit}]" if self.unit else self.path
 
     def column_value(self, i: int) -> Any:
-        """The value of point ``i`` on this axis as stored in the results column."""
-        return self.numbers[i] if self.numbers is not None else self.values[i]
+        """The value of point ``i`` on this axis as stored in the results column (the
+        number without its unit; plain numbers and words as written)."""
+        return self.numbers[i] if self.numbers is not None and self.unit else self.values[i]
 
 
 def _number(text: str) -> int | float:
@@ -163,7 +164,7 @@ class Grid:
             if any(a.path == REPLICATE for a in parsed):
                 raise ValueError("give replicates either as an axis or as a count, not both")
             reps = tuple(range(replicates))
-            parsed.append(Axis(REPLICATE, reps, "", tuple(float(r) for r in reps)))
+            parsed.append(Axis(REPLICATE, reps, "", tuple(float(r) for r in reps)))  # ints
         return cls(parsed, seed)
 
     def columns(self, point: Point) -> dict[str, Any]:

@@ -124,7 +124,18 @@ def sweep(
         check_scheduler(scheduler)
     except ValueError as exc:
         raise ScenarioError([Problem("scheduler", str(exc))], label) from None
-    problems = check_points(raw, grid_obj, _validator(raw))
+    if population is not None and ("beds" in raw or not isinstance(raw.get("patient"), dict)):
+        what = "a ward" if "beds" in raw else "a scenario without a patient"
+        raise ScenarioError([Problem("population", f"{what} has no virtual population; "
+                                     "leave --population out")], label)  # fmt: skip
+    validate = _validator(raw)
+    if "beds" not in raw:  # the population each task will run is part of what is checked
+        def validate(data: dict[str, Any], _load: Any = validate) -> Any:
+            from pumpsim.sweep.run import with_population
+
+            return _load(with_population(data, population, 0))
+
+    problems = check_points(raw, grid_obj, validate)
     if problems:
         raise ScenarioError(problems, label)
     store = SweepStore(out)

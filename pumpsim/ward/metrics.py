@@ -6,9 +6,11 @@ metric                         definition
 alarms per bed-day             alarms of that priority / (beds x days)
 alarms per nurse-hour          alarms of that priority / (nurses x hours)
 calls                          nurse visits (alarms of a pump with a call open join it)
-wait                           call to a nurse setting off (queue time: no nurse free)
-time to respond                call to the nurse at the bedside (wait + response delay +
-                               walk)
+wait                           alarm to a nurse setting off (queue time: no nurse free)
+time to respond                alarm to the nurse at the bedside (wait + response delay +
+                               walk); both from the alarm that gave the call its priority
+                               (a waiting near-empty call that becomes "container empty"
+                               counts as high priority from the moment it ran dry)
 interrupted                    time pumps stood stopped: from a stopping alarm (or the
                                start of a container change) to the end of the nurse's task
 not given                      the program's volume over those interruptions [mL]
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from pumpsim.ward.model import PRIORITY_RANK
+from pumpsim.ward.nurses import PRIORITY_RANK
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -45,13 +47,15 @@ class WardResult:
 
     # -- tables ---------------------------------------------------------------------------
     def calls(self) -> pd.DataFrame:
-        """One row per call: bed, pump, kind, priority, times [s], wait and response [s]."""
+        """One row per call: bed, pump, kind, priority, times [s], wait and response [s]
+        (from ``priority_since_s``, the alarm that gave the call its priority)."""
         import pandas as pd
 
         rows = [{"bed": c.bed, "pump": self.model.pumps[c.pump].spec.id, "kind": c.kind,
                  "priority": c.priority, "alarms": c.alarms, "time_s": c.time,
-                 "nurse": c.nurse, "wait_s": c.dispatched - c.time,
-                 "response_s": c.arrived - c.time, "done_s": c.done}
+                 "priority_since_s": c.since, "nurse": c.nurse,
+                 "wait_s": max(c.dispatched - c.since, 0.0),
+                 "response_s": c.arrived - c.since, "done_s": c.done}
                 for c in self.model.calls]  # fmt: skip
         return pd.DataFrame(rows)
 
@@ -76,8 +80,9 @@ class WardResult:
         for prio in (*PRIORITY_RANK, "all"):
             alarms = [a for a in m.alarms if prio in ("all", a[4])]
             calls = [c for c in m.calls if prio in ("all", c.priority)]
-            wait = np.array([c.dispatched - c.time for c in calls if not math.isnan(c.dispatched)])
-            resp = np.array([c.arrived - c.time for c in calls if not math.isnan(c.arrived)])
+            wait = np.array([max(c.dispatched - c.since, 0.0) for c in calls
+                             if not math.isnan(c.dispatched)])  # fmt: skip
+            resp = np.array([c.arrived - c.since for c in calls if not math.isnan(c.arrived)])
             rows.append({
                 "priority": prio, "alarms": len(alarms),
                 "per_bed_day": len(alarms) / (beds * days),

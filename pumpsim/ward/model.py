@@ -18,17 +18,13 @@ Calls and nurses
 ----------------
 An alarm opens a *call* for its pump (one open call per pump: alarms of a pump with a
 call already open are counted and raise its priority, the nurse deals with all of them
-at once). A call waits in the queue until a nurse is free. Policy: **priority first,
-nearest first** - a freed nurse takes the waiting call of highest priority and, among
-those, the one nearest to her (then the oldest); a new call with free nurses gets the
-nearest free nurse. The nurse's visit is a SimPy process: the response delay (log-normal,
+at once). The call is a SimPy process that requests a nurse from the ward's
+:class:`~pumpsim.ward.nurses.NursePool`, a SimPy resource whose grant rule is the
+policy **priority first, nearest first** (see :mod:`pumpsim.ward.nurses`). Once granted,
+the nurse's visit is: the response delay (log-normal,
 :func:`pumpsim.engine.clinician.lognormal_delays`), the walk (distance / walking speed),
 the task at the bedside (the alarm's ``task``; a container change when the container is
-low or empty), then the pump restarts (if stopped) and she stays at that bed.
-
-The SimPy ``Resource`` queue (first come, or a fixed priority) cannot express "nearest
-first", so the nurses are an explicit pool with this dispatch rule; every wait, walk and
-task is a SimPy event.
+low or empty), then the pump restarts (if stopped), she stays at that bed and is released.
 
 Randomness: pump ``k`` draws its alarms from ``default_rng([seed, 1, k])``, the nurses
 their delays from ``default_rng([seed, 2])``, each in blocks that are used up in order;
@@ -48,11 +44,10 @@ import simpy
 
 from pumpsim.engine.clinician import lognormal_delays
 from pumpsim.pump.alarms import default_alarm_table
+from pumpsim.ward.nurses import PRIORITY_RANK, Nurse, NursePool
 from pumpsim.ward.scenario import Ward, WardPump
 
 __all__ = ["WardModel", "Call", "PRIORITY_RANK"]
-
-PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
 _EMPTY, _NEAR = "reservoir_empty", "near_empty"
 
 
@@ -66,6 +61,7 @@ class Call:
     kind: str
     priority: str
     time: float
+    since: float = math.nan  # when the call reached its priority (its first alarm, or later)
     alarms: int = 1
     dispatched: float = math.nan
     arrived: float = math.nan
@@ -113,15 +109,6 @@ class _Pump:
         return total
 
 
-@dataclass
-class _Nurse:
-    index: int
-    position: float
-    busy: bool = False
-    busy_time: float = 0.0
-    walked: float = 0.0
-
-
 class WardModel:
     """Build and run one ward (see the module docstring).
 
@@ -162,13 +149,13 @@ class WardModel:
                                         [s.rate for s in steps], spec.container,
                                         np.random.default_rng([self.seed, 1, k])))  # fmt: skip
         self.by_id = {(p.bed, p.spec.id): p for p in self.pumps}
-        self.nurses = [_Nurse(i, lay.station) for i in range(ward.nurses.count)]
+        self.nurses = [Nurse(i, lay.station) for i in range(ward.nurses.count)]
+        self.pool = NursePool(self.env, self.nurses, self.bed_pos)
         self.nurse_rng = np.random.default_rng([self.seed, 2])
         self._delays: list[float] = []
         self._lead = ward.containers.near_empty  # plain floats for the hot paths
         self._change = ward.containers.change
         self._speed = ward.nurses.walking_speed
-        self.queue: list[Call] = []
         self.calls: list[Call] = []
         self.alarms: list[tuple[float, int, int, str, str]] = []  # t, bed, pump, kind, prio
         self.events = 0  # SimPy events processed (for the benchmark)
@@ -282,13 +269,12 @@ class WardModel:
         if call is not None:  # a nurse is called already: this alarm joins that call
             call.alarms += 1
             if PRIORITY_RANK[priority] < PRIORITY_RANK[call.priority]:
-                call.priority, call.kind = priority, kind
+                call.priority, call.kind, call.since = priority, kind, now
             return
-        call = Call(len(self.calls), pump.bed, pump.index, kind, priority, now)
+        call = Call(len(self.calls), pump.bed, pump.index, kind, priority, now, now)
         pump.call = call
         self.calls.append(call)
-        self.queue.append(call)
-        self._dispatch()
+        self.env.process(self._visit(call))
 
     def _kind(self, kind: str) -> tuple[str, bool, float]:
         if kind not in self.kinds:  # a scripted alarm the ward has no rate for
@@ -297,25 +283,9 @@ class WardModel:
         return self.kinds[kind]
 
     # -- nurses -------------------------------------------------------------------------
-    def _dispatch(self) -> None:
-        """Priority first, nearest first (see the module docstring)."""
-        while self.queue:
-            free = [n for n in self.nurses if not n.busy]
-            if not free:
-                return
-
-            spots = [n.position for n in free]
-            call = min(self.queue, key=lambda c: (
-                PRIORITY_RANK[c.priority], min(abs(x - self.bed_pos[c.bed]) for x in spots),
-                c.time, c.seq))  # fmt: skip
-            self.queue.remove(call)
-            pos = self.bed_pos[call.bed]
-            nurse = min(free, key=lambda n: (abs(n.position - pos), n.index))
-            nurse.busy = True
-            call.nurse, call.dispatched = nurse.index, self.env.now
-            self.env.process(self._visit(nurse, call))
-
-    def _visit(self, nurse: _Nurse, call: Call) -> Generator[simpy.Event, Any, None]:
+    def _visit(self, call: Call) -> Generator[simpy.Event, Any, None]:
+        nurse: Nurse = yield self.pool.request(call)
+        call.nurse, call.dispatched = nurse.index, self.env.now
         yield self.env.timeout(self._delay())
         distance = abs(nurse.position - self.bed_pos[call.bed])
         yield self.env.timeout(distance / self._speed)
@@ -342,5 +312,4 @@ class WardModel:
         self._plan(pump)
         call.done = self.env.now
         nurse.busy_time += call.done - call.dispatched
-        nurse.busy = False
-        self._dispatch()
+        self.pool.release(nurse)

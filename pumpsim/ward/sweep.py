@@ -64,7 +64,8 @@ def summarise_ward(frame: pd.DataFrame, grid: Grid) -> pd.DataFrame:
 
 
 def plot_ward_summary(summary: pd.DataFrame, grid: Grid) -> Any:
-    """Response time, interrupted hours and utilisation against the first axis."""
+    """90th percentile of the time to respond, interrupted hours and nurse time on alarms
+    against the first axis (mean and 5-95 % over the replicates)."""
     from matplotlib.figure import Figure
 
     axes_ = [a for a in grid.axes if a.path != "replicate"]
@@ -73,17 +74,18 @@ def plot_ward_summary(summary: pd.DataFrame, grid: Grid) -> Any:
     panels = fig.subplots(1, 3)
     for prio in ("high", "medium", "low"):
         g = summary[summary["priority"] == prio].sort_values(x)
-        panels[0].errorbar(g[x], g["respond_median_min_mean"], marker="o", label=prio,
-                           yerr=[g["respond_median_min_mean"] - g["respond_median_min_p5"],
-                                 g["respond_median_min_p95"] - g["respond_median_min_mean"]],
-                           capsize=3)  # fmt: skip
+        if g.empty or not g["respond_p90_min_mean"].notna().any():
+            continue  # no alarm of this priority
+        m = "respond_p90_min"
+        panels[0].errorbar(g[x], g[f"{m}_mean"], marker="o", label=prio, capsize=3,
+                           yerr=[g[f"{m}_mean"] - g[f"{m}_p5"], g[f"{m}_p95"] - g[f"{m}_mean"]])
     g = summary[summary["priority"] == "all"].sort_values(x)
     for ax, m, label in ((panels[1], "interrupted_h_all", "pumps interrupted [h]"),
                          (panels[2], "nurse_utilisation_mean", "nurse time on alarms")):
         ax.errorbar(g[x], g[f"{m}_mean"], yerr=[g[f"{m}_mean"] - g[f"{m}_p5"],
                     g[f"{m}_p95"] - g[f"{m}_mean"]], marker="o", capsize=3)  # fmt: skip
         ax.set_ylabel(label)
-    panels[0].set_ylabel("median time to respond [min]")
+    panels[0].set_ylabel("time to respond, 90th percentile [min]")
     panels[0].legend(title="priority", fontsize=8)
     for ax in panels:
         ax.set_xlabel(x)
