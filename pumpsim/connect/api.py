@@ -242,6 +242,10 @@ def create_app(
                               "scenario file's own events; a WebSocket streams metrics "
                               "(with IEEE 11073-10101 codes), events and alarms.")  # fmt: skip
     app.state.hub = hub
+    # the classroom pages (pumpsim app) are one more part of this server, not a second one
+    from pumpsim.connect.classroom import build_router
+
+    app.include_router(build_router())
 
     def authorised(headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
         if token is None:

@@ -1,7 +1,8 @@
 """The classroom pages: a route explorer, a pump explorer and the classic figures, over HTTP.
 
-A FastAPI router (``/classroom``) that the live emulator's server includes, so
-``pumpsim app`` and ``pumpsim serve`` are one server. Every number comes from
+A FastAPI router (``/classroom``) that the live emulator's server
+(:func:`pumpsim.connect.api.create_app`) includes, so ``pumpsim app`` and
+``pumpsim serve`` are one server with one stack. Every number comes from
 pumpsim's own engine: the route curves from :func:`pumpsim.pk.exposure.route_curves`
 (equal to the engine's route comparison), the pump page from
 :func:`pumpsim.simulate`, the figures from :mod:`pumpsim.figures`. Requests are
@@ -345,11 +346,11 @@ def build_router() -> Any:
         return RedirectResponse("/classroom/")
 
     @router.get("/", include_in_schema=False)
-    async def index() -> Response:
+    async def index() -> Any:
         return Response(_static("index.html"), media_type=PAGE_FILES["index.html"])
 
     @router.get("/static/{name}", include_in_schema=False)
-    async def static(name: str) -> Response:
+    async def static(name: str) -> Any:
         if name not in PAGE_FILES:
             raise HTTPException(404, "no such file")
         return Response(_static(name), media_type=PAGE_FILES[name])
@@ -384,7 +385,7 @@ def build_router() -> Any:
                 for n in figure_names()]  # fmt: skip
 
     @router.get("/api/figures/{name}.{ext}")
-    async def figure(name: str, ext: str) -> Response:
+    async def figure(name: str, ext: str) -> Any:
         """A classic figure as PNG, SVG or the CSV behind it (computed once, then cached)."""
         from pumpsim.figures import figure_names
 
@@ -397,20 +398,11 @@ def build_router() -> Any:
 
 
 def make_app() -> Any:
-    """A FastAPI app serving only the classroom (the live server includes the same router)."""
-    from fastapi import FastAPI
-    from fastapi.responses import RedirectResponse
+    """The live emulator's server (:func:`pumpsim.connect.api.create_app`), which serves the
+    classroom pages under ``/classroom/``, started without a live session."""
+    from pumpsim.connect.api import create_app
 
-    from pumpsim._version import __version__
-
-    app = FastAPI(title="pumpsim classroom", version=__version__)
-    app.include_router(build_router())
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> Any:
-        return RedirectResponse("/classroom/")
-
-    return app
+    return create_app(first_session=False)
 
 
 def __getattr__(name: str) -> Any:

@@ -118,7 +118,7 @@ class HostHardware:
     def alarm(self, kind: str, priority: str, message: str = "") -> None:
         self.cmds.append(["alarm", kind, priority, message])
 
-    def log(self, kind: str, **details: Any) -> None:
+    def log(self, kind: str, /, **details: Any) -> None:
         self.cmds.append(["log", kind, details])
 
 
