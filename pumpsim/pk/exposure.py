@@ -80,6 +80,15 @@ def route_curves(
     dict of str to RouteCurve
         By route, in the order given.
     """
+    from pumpsim.pk.blas import one_blas_thread
+
+    with one_blas_thread():  # small matrices, as in a run: BLAS threads cost more than they give
+        return _solve(drug, amount, routes, covariates, duration_s, interval_s, over_s, model)
+
+
+def _solve(drug: str, amount: float, routes: Sequence[str], covariates: Covariates,
+           duration_s: float, interval_s: float, over_s: float | None,
+           model: str | None) -> dict[str, RouteCurve]:  # fmt: skip
     spec = get_model(drug, model)
     unit_factor = get_drug(drug).plasma_factor
     grid = np.arange(0.0, duration_s + interval_s / 2, interval_s)
