@@ -542,12 +542,10 @@ def _cmd_figure(args: argparse.Namespace) -> int:
             print(f"{name:14s} {spec.title}")
         return 0 if args.list else 2
     if args.name not in figure_names():
-        print(f"figure: unknown name {args.name!r}; allowed: {', '.join(figure_names())}",
-              file=sys.stderr)  # fmt: skip
-        return 1
+        raise PumpsimError(f"figure: unknown name {args.name!r}; allowed: "
+                           f"{', '.join(figure_names())}")  # fmt: skip
     if not 30 <= args.dpi <= 1200:
-        print(f"--dpi: must be between 30 and 1200, got {args.dpi}", file=sys.stderr)
-        return 1
+        raise PumpsimError(f"--dpi: must be between 30 and 1200, got {args.dpi}")
     for path in save_figure(args.name, args.out, dpi=args.dpi, large=args.large):
         print(f"wrote {path}")
     return 0
@@ -557,12 +555,10 @@ def _cmd_app(args: argparse.Namespace) -> int:
     try:
         from pumpsim.connect.classroom import run_app
     except ImportError as exc:  # pragma: no cover - the live extra is absent
-        print(f"pumpsim app needs the live extra: pip install \"pumpsim[live]\" ({exc})",
-              file=sys.stderr)  # fmt: skip
-        return 1
+        raise PumpsimError(f"pumpsim app needs the live extra: pip install "
+                           f"'pumpsim[live]' ({exc})") from None  # fmt: skip
     if not 0 <= args.port <= 65535:
-        print(f"--port: must be between 0 and 65535, got {args.port}", file=sys.stderr)
-        return 1
+        raise PumpsimError(f"--port: must be between 0 and 65535, got {args.port}")
     run_app(port=args.port, open_browser=not args.no_browser)
     return 0
 

@@ -111,6 +111,16 @@ def _code(code: tuple[int, str]) -> str:
     return f"{code[0]}^{code[1]}^MDC"
 
 
+def _containment(control_id: str, ts: str, dev: str) -> list[str]:
+    """OBR with the MDS code, then the container OBX rows MDS, VMD and delivery channel
+    (empty OBX-2, result status X), as PCD-01 and PCD-10 both begin."""
+    cid = escape(control_id)
+    return [f"OBR|1|{cid}^PUMPSIM|{cid}^PUMPSIM|{_code(MDS)}|||{ts}",
+            f"OBX|1||{_code(MDS)}|1.0.0.0|||||||X|||{ts}||||{dev}",
+            f"OBX|2||{_code(VMD)}|1.1.0.0|||||||X|||{ts}||||{dev}",
+            f"OBX|3||{_code(CHANNEL)}|1.1.1.0|||||||X|||{ts}||||{dev}"]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class DeviceData:
     """One pump's reading for PCD-01: rate [mL/h], VTBI [mL] (None: not set), infused [mL]."""
@@ -129,10 +139,7 @@ def device_message(data: DeviceData, settings: Hl7Settings, control_id: str) -> 
     dev = f"{eui64(data.pump_id)}^EUI-64"
     seg = [_msh(settings, data.pump_id, "ORU^R01^ORU_R01", control_id, data.time_s, PROFILE_DEC),
            *_pid(settings),
-           f"OBR|1|{escape(control_id)}^PUMPSIM|{escape(control_id)}^PUMPSIM|{_code(MDS)}|||{ts}",
-           f"OBX|1||{_code(MDS)}|1.0.0.0|||||||X|||{ts}||||{dev}",
-           f"OBX|2||{_code(VMD)}|1.1.0.0|||||||X|||{ts}||||{dev}",
-           f"OBX|3||{_code(CHANNEL)}|1.1.1.0|||||||X|||{ts}||||{dev}"]  # fmt: skip
+           *_containment(control_id, ts, dev)]
     metrics: list[tuple[str, str, str]] = [
         ("rate[mL/h]", f"{data.rate_ml_h:.6g}", "mL/h"),
         ("infused[mL]", f"{data.infused_ml:.6g}", "mL"),
@@ -209,10 +216,7 @@ def infusion_event_message(ev: InfusionEvent, settings: Hl7Settings, control_id:
                   else f"{escape(ev.event)}^{LOCAL_EVENTS[ev.event]}^99PUMPSIM")  # fmt: skip
     seg = [_msh(settings, ev.pump_id, "ORU^R42^ORU_R42", control_id, ev.time_s, PROFILE_IPEC),
            *_pid(settings),
-           f"OBR|1|{escape(control_id)}^PUMPSIM|{escape(control_id)}^PUMPSIM|{_code(MDS)}|||{ts}",
-           f"OBX|1||{_code(MDS)}|1.0.0.0|||||||X|||{ts}||||{dev}",
-           f"OBX|2||{_code(VMD)}|1.1.0.0|||||||X|||{ts}||||{dev}",
-           f"OBX|3||{_code(CHANNEL)}|1.1.1.0|||||||X|||{ts}||||{dev}",
+           *_containment(control_id, ts, dev),
            f"OBX|4|CWE|EVT_COND^MDC_ATTR_EVT_COND (local code)^99PUMPSIM|1.1.1.100|{event_code}"
            f"||||||F|||{ts}||||{dev}"]
     rows = [("rate[mL/h]", ev.rate_ml_h, "mL/h"), ("infused[mL]", ev.infused_ml, "mL")]
