@@ -136,11 +136,10 @@ def test_rate_limit_saturates_and_prediction_follows_what_was_commanded() -> Non
     assert pred.loc[300.0] < 2.5  # short of the target: the limit is real
 
 
-def test_empty_syringe_stops_and_prediction_falls() -> None:
-    """The syringe empties (reservoir alarm stops the pump); the firmware model is told the
+def test_empty_container_stops_and_prediction_falls() -> None:
+    """The 20 mL container empties (reservoir alarm stops the pump); the firmware model is told the
     motor stopped, so its prediction falls with the patient's."""
-    sc = tci_scenario({"target": "4 ug/mL"}, kind="syringe", syringe="20 mL",
-                      duration="30 min")  # fmt: skip
+    sc = tci_scenario({"target": "4 ug/mL"}, container="20 mL", duration="30 min")
     res = simulate(sc)
     ts = res.timeseries
     assert any(a.get("alarm") == "reservoir_empty" for a in res.summary["alarms"])
