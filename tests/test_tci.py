@@ -237,3 +237,18 @@ def test_van_poucke_plasma_limit_caps_the_overshoot() -> None:
             assert peak > bound * 3.0
         else:
             assert peak <= bound * 3.0 * (1 + 1e-9)
+
+
+def test_tci_resumes_after_a_secondary_infusion() -> None:
+    """A piggyback interrupts the TCI step (its own rate, no TCI); when it completes, the
+    TCI updates resume from the firmware state, which counted the piggyback's drug."""
+    sc = tci_scenario({"target": "3 ug/mL"}, duration="30 min")
+    sc["pumps"][0]["program"].append({"mode": "secondary", "at": "10 min", "rate": "60 mL/h",
+                                      "vtbi": "2 mL"})  # fmt: skip
+    ts = simulate(sc).timeseries
+    flow = ts["pump.A.flow[mL/h]"]
+    assert flow.loc[600:715].to_numpy() == pytest.approx(60.0)  # 2 mL at 60 mL/h: 2 min
+    cp = ts["patient.propofol.plasma[ug/mL]"]
+    assert cp.loc[1200:].to_numpy() == pytest.approx(3.0, rel=2e-2)  # back on target
+    pred = ts["pump.A.tci.predicted_plasma[ug/mL]"]
+    assert np.allclose(pred, cp, rtol=1e-9)
