@@ -505,6 +505,17 @@ def _print_summary(result, out: Path) -> None:  # type: ignore[no-untyped-def]
                           f"{d['tmax_s'] / 60:.1f}", _cell(f"{d['auc']:.4g} {d['auc_unit']}"),
                           _cell(f"{d['given']:.4g} {d['amount_unit']}"))  # fmt: skip
         console.print(table)
+    for pid, m in s.get("tci", {}).items():  # TCI prediction (Varvel 1992), median if many
+        med = {k: m[k]["p50"] if isinstance(m[k], dict) else m[k]
+               for k in ("mdpe", "mdape", "wobble", "divergence")}  # fmt: skip
+        console.print(f"TCI pump {pid}: MDPE {med['mdpe']:.1f} %, MDAPE {med['mdape']:.1f} %, "
+                      f"wobble {med['wobble']:.1f} %, divergence {med['divergence']:.1f} %/h"
+                      + (" (medians over patients)" if isinstance(m["mdpe"], dict) else ""),
+                      soft_wrap=True)
+    if "bis" in s:
+        b = s["bis"]
+        console.print(f"BIS: {b['time_in_range_pct']:.0f} % of maintenance in 40-60, "
+                      f"MDAPE {b['mdape']:.1f} %, global score {b['global_score']:.3f}")
     for w in s["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {escape(str(w))}")
     verdicts = s.get("requirements", {})

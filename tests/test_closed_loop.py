@@ -80,7 +80,7 @@ def test_an_occlusion_alarm_stops_the_closed_loop(controller, program) -> None:
     does not restart it (the alarm decides, GIP 1.6.2), and the oracles pass."""
     events = [{"at": "20 min", "type": "occlusion", "pump": "A"}]
     sc = scenario(program, events=events, kind="syringe", syringe="50 mL", purge=True,
-                  duration="40 min")  # fmt: skip
+                  duration="28 min")  # fmt: skip
     res = simulate(sc, controller=controller)
     alarms = [a for a in res.summary["alarms"] if a.get("alarm") == "occlusion"]
     assert alarms

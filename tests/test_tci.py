@@ -136,11 +136,10 @@ def test_rate_limit_saturates_and_prediction_follows_what_was_commanded() -> Non
     assert pred.loc[300.0] < 2.5  # short of the target: the limit is real
 
 
-def test_empty_syringe_stops_and_prediction_falls() -> None:
-    """The syringe empties (reservoir alarm stops the pump); the firmware model is told the
+def test_empty_container_stops_and_prediction_falls() -> None:
+    """The 20 mL container empties (reservoir alarm stops the pump); the firmware model is told the
     motor stopped, so its prediction falls with the patient's."""
-    sc = tci_scenario({"target": "4 ug/mL"}, kind="syringe", syringe="20 mL",
-                      duration="30 min")  # fmt: skip
+    sc = tci_scenario({"target": "4 ug/mL"}, container="20 mL", duration="30 min")
     res = simulate(sc)
     ts = res.timeseries
     assert any(a.get("alarm") == "reservoir_empty" for a in res.summary["alarms"])
@@ -206,3 +205,50 @@ def test_tci_target_event_needs_a_tci_pump() -> None:
                                "target": "-2 ug/mL"}])  # fmt: skip
     lines = _problems(sc)
     assert len(lines) == 1 and "events[0]" in lines[0] and "negative" in lines[0]
+
+
+def test_firmware_model_is_its_own_not_the_patients() -> None:
+    """The patient is simulated with Eleveld 2018, the pump's firmware runs Schnider: the
+    prediction follows Schnider (it equals a Schnider-only run's prediction) while the
+    patient differs, and the summary's Varvel bias says by how much."""
+    mixed = tci_scenario({"target": "3 ug/mL", "pk_model": "schnider1998"},
+                         pk_model="eleveld2018")  # fmt: skip
+    own = tci_scenario({"target": "3 ug/mL", "pk_model": "schnider1998"},
+                       pk_model="schnider1998")  # fmt: skip
+    a, b = simulate(mixed), simulate(own)
+    col = "pump.A.tci.predicted_plasma[ug/mL]"
+    assert np.allclose(a.timeseries[col], b.timeseries[col], rtol=1e-12)
+    patient = a.timeseries["patient.propofol.plasma[ug/mL]"]
+    assert abs(patient.loc[900.0] - 3.0) > 0.1
+    assert abs(a.summary["tci"]["A"]["mdpe"]) > 3.0 and b.summary["tci"]["A"]["mdape"] < 1e-6
+
+
+def test_van_poucke_plasma_limit_caps_the_overshoot() -> None:
+    """With plasma_limit 1.5 the effect-site rule never plans a plasma concentration above
+    1.5 × target at an update; without it the Schnider load overshoots about 3-fold."""
+    model = firmware_model("propofol", "schnider1998", Covariates(53, 77, 177, "male"))
+    for limit, bound in ((None, 2.5), (1.5, 1.5)):
+        x, peak = np.zeros(4), 0.0
+        for _ in range(60):
+            r = max(0.0, effect_rate(model, x, 3.0, 10.0, plasma_limit=limit))
+            x = model.propagate(x, np.array([10.0]), r)[0]
+            peak = max(peak, float(model.plasma(x)))
+        if limit is None:
+            assert peak > bound * 3.0
+        else:
+            assert peak <= bound * 3.0 * (1 + 1e-9)
+
+
+def test_tci_resumes_after_a_secondary_infusion() -> None:
+    """A piggyback interrupts the TCI step (its own rate, no TCI); when it completes, the
+    TCI updates resume from the firmware state, which counted the piggyback's drug."""
+    sc = tci_scenario({"target": "3 ug/mL"}, duration="30 min")
+    sc["pumps"][0]["program"].append({"mode": "secondary", "at": "10 min", "rate": "60 mL/h",
+                                      "vtbi": "2 mL"})  # fmt: skip
+    ts = simulate(sc).timeseries
+    flow = ts["pump.A.flow[mL/h]"]
+    assert flow.loc[600:715].to_numpy() == pytest.approx(60.0)  # 2 mL at 60 mL/h: 2 min
+    cp = ts["patient.propofol.plasma[ug/mL]"]
+    assert cp.loc[1200:].to_numpy() == pytest.approx(3.0, rel=2e-2)  # back on target
+    pred = ts["pump.A.tci.predicted_plasma[ug/mL]"]
+    assert np.allclose(pred, cp, rtol=1e-9)

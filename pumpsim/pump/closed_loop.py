@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import deque
 from typing import Any
 
 from pumpsim.pump.controller import Hardware, PumpConfig, SensorEvent
@@ -139,7 +140,9 @@ class BisTciController(TciController):
     """Absalom 2002: PID on BIS -> propofol TCI target (see the module docstring).
 
     Class attributes: ``setpoint`` [BIS], ``kp`` [ug/mL per BIS], ``ti`` [s],
-    ``target_range`` [ug/mL], ``max_step`` [ug/mL per reading].
+    ``target_range`` [ug/mL], ``max_step`` [ug/mL per reading], ``average`` (the error
+    is that of the mean of the last ``average`` readings: monitor noise would otherwise
+    move the target at every reading).
     """
 
     sensors = ("bis",)
@@ -149,11 +152,13 @@ class BisTciController(TciController):
     ti = 60.0
     target_range = (1.0, 8.0)
     max_step = 0.1
+    average = 6
     caps_to_ders = True
 
     def __init__(self, config: PumpConfig | list[Step], **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self._last_error: tuple[float, float] | None = None
+        self._recent: deque[float] = deque(maxlen=max(1, self.average))
 
     def on_sensor(self, hw: Hardware, event: SensorEvent) -> None:
         if event.kind != "bis":
@@ -165,8 +170,10 @@ class BisTciController(TciController):
                 or self.state != "running" or self.target is None
                 or not math.isfinite(event.value)):  # fmt: skip
             self._last_error = None
+            self._recent.clear()
             return
-        error = float(event.value) - self.setpoint
+        self._recent.append(float(event.value))
+        error = sum(self._recent) / len(self._recent) - self.setpoint  # smoothed reading
         now = hw.now
         if self._last_error is None:
             self._last_error = (now, error)

@@ -327,7 +327,8 @@ class TciController(ReferenceController):
         self._sync(hw)
         step = self.program[index]
         if not isinstance(step, TciStep):
-            hw.cancel("tci")
+            if step.mode != "secondary":  # a piggyback only interrupts the TCI step
+                hw.cancel("tci")
             super()._begin(hw, index)
             return
         self._start_model(hw, step)
@@ -409,13 +410,18 @@ class TciController(ReferenceController):
         return min(max(amount, 0.0), top) / conc
 
     def _tci_update(self, hw: Hardware) -> None:
-        if self._tci_step() is None or self._phase is None:
-            return
+        from pumpsim.pump.program import TciStep
+
+        step = self.program[self.index] if self.index is not None else None
+        if not isinstance(step, TciStep):
+            return  # the TCI step has ended: no more updates
+        hw.set_timer("tci", hw.now + self.update)
+        if self._secondary is not None or self._phase is None:
+            return  # a piggyback runs: the primary's TCI resumes when it is back
         rate = self._tci_rate(hw)
         self._phase = dataclasses.replace(self._phase, rate=rate)
         if self.state == "paused" and self._held_by is None and rate > 0:
             self._go(hw, "running", "TCI rate above zero")
-        hw.set_timer("tci", hw.now + self.update)
 
     # -- callbacks ------------------------------------------------------------------------
     def on_timer(self, hw: Hardware, name: str) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pumpsim.errors import Problem
 from pumpsim.scenario.quantities import Concentration, Time
@@ -39,12 +39,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_target(value: Any) -> None:
+def _check_target(value: Any) -> Any:
     v = float(value.value)
     if not math.isfinite(v):
-        raise ValueError("target must be a finite concentration such as '3 ug/mL'")
+        raise ValueError("must be a finite concentration such as '3 ug/mL'")
     if v < 0:
-        raise ValueError("target must not be negative")
+        raise ValueError("must not be negative")
+    return value
 
 
 class TciStep(_Model):
@@ -60,9 +61,10 @@ class TciStep(_Model):
     update: Time = 10.0
     duration: Time | None = None
 
+    _target = field_validator("target")(_check_target)
+
     @model_validator(mode="after")
     def _valid(self) -> TciStep:
-        _check_target(self.target)
         if not (self.update > 0 and math.isfinite(self.update)):
             raise ValueError("update must be a positive time such as '10 s'")
         if self.update > 600:
@@ -82,9 +84,10 @@ class TciTargetEvent(_Model):
     pump: str
     target: Concentration
 
+    _target = field_validator("target")(_check_target)
+
     @model_validator(mode="after")
     def _valid(self) -> TciTargetEvent:
-        _check_target(self.target)
         if self.at < 0:
             raise ValueError("at must not be negative")
         return self
