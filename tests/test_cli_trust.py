@@ -178,7 +178,7 @@ def test_markup_in_names_is_shown_literally(tmp_path, capsys) -> None:
 
 def test_long_jobs_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch) -> None:
     argv = ["routes", "--drug", "morphine", "--dose", "5 mg", "--routes", "iv,sc",
-            "--duration", "1 h", "--out", str(tmp_path / "r")]  # fmt: skip
+            "--duration", "10 min", "--out", str(tmp_path / "r")]  # fmt: skip
     assert main(argv) == 0
     assert "by route" not in capsys.readouterr().err  # not a terminal: no bar in the output
     monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stderr as a terminal
