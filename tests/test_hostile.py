@@ -47,6 +47,8 @@ HOSTILE: dict[str, tuple[str, str | bytes, str]] = {
     "YAML .nan number": ("s.yaml", syringe() + "seed: .nan\n", "seed: nan is not a finite number"),
     "YAML .inf number": ("s.yaml", PATIENT.replace("}", ", vitals: {spo2: .inf}}") + "pumps: []\n",
                          "patient.vitals.spo2: inf is not a finite number"),
+    "NaN percentage": ("s.yaml", PATIENT.replace("}", ", vitals: {spo2: nan %}}") + "pumps: []\n",
+                       "patient.vitals.spo2: 'nan %': a percentage is a finite number"),
     "infinite quantity": ("s.yaml", syringe("1e999 mL/h"), "the number must be finite"),
     "overflowing quantity": ("s.yaml", "duration: 1e307 day\n" + syringe(),
                              "duration: '1e307 day' is too large"),
@@ -69,7 +71,7 @@ HOSTILE: dict[str, tuple[str, str | bytes, str]] = {
                       "duration: key written twice (lines 1 and 2)"),
     "duplicate nested key": ("s.yaml", syringe(settings="settings: {max_rate: 5 mL/h, "
                                                         "max_rate: 500 mL/h},"),
-                             "max_rate: key written twice"),
+                             "max_rate: key written twice (both on line 3)"),
     "alias bomb": ("s.yaml", BOMB, "more than 200000 values once its YAML aliases are expanded"),
     "many aliases": ("s.yaml", "a: &a 1\nb: [" + ", ".join(["*a"] * 300) + "]\n",
                      "more than 200 YAML aliases"),
