@@ -70,8 +70,9 @@ def check_output(target: str | Path, force: bool = False) -> None:
 
 
 def _fail(out: Path, exc: OSError) -> OutputError:
-    where = exc.filename or out
-    return OutputError(f"{out}: cannot write {where}: {exc.strerror or exc}")
+    where = str(exc.filename or "")
+    where = "" if not where or ".pumpsim-" in where else f" {where}"  # not our temporary name
+    return OutputError(f"{out}: cannot write{where}: {exc.strerror or exc}")
 
 
 @contextmanager

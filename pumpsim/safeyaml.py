@@ -107,8 +107,8 @@ def _loader_class() -> Any:
                     continue  # unhashable: the safe loader says so itself
                 line = key_node.start_mark.line + 1
                 if first is not None:
-                    raise ReadError(str(key), f"key written twice (lines {first} and {line}); "
-                                    "write each key once")  # fmt: skip
+                    where = f"lines {first} and {line}" if first != line else f"both on line {line}"
+                    raise ReadError(str(key), f"key written twice ({where}); write each key once")
                 seen[key] = line
             return super().construct_mapping(node, deep=deep)
 

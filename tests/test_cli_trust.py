@@ -19,7 +19,7 @@ from pumpsim import simulate
 from pumpsim.cli import main
 from pumpsim.compare import compare_routes
 from pumpsim.errors import ScenarioError
-from pumpsim.io import MARKER
+from pumpsim.io import MARKER, OutputError
 from pumpsim.scenario import load_scenario
 from tests.conftest import ROOT
 
@@ -178,7 +178,7 @@ def test_markup_in_names_is_shown_literally(tmp_path, capsys) -> None:
 
 def test_long_jobs_show_progress_on_a_terminal(tmp_path, capsys, monkeypatch) -> None:
     argv = ["routes", "--drug", "morphine", "--dose", "5 mg", "--routes", "iv,sc",
-            "--duration", "1 h", "--out", str(tmp_path / "r")]  # fmt: skip
+            "--duration", "10 min", "--out", str(tmp_path / "r")]  # fmt: skip
     assert main(argv) == 0
     assert "by route" not in capsys.readouterr().err  # not a terminal: no bar in the output
     monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats stderr as a terminal
@@ -280,3 +280,22 @@ def test_library_paths_stay_in_the_scenarios_folder(tmp_path, capsys) -> None:
     linked = scenario(home, "drug_library: sneaky.yaml\n" + FLUID, "link.yaml")
     assert main(["validate", str(linked)]) == 1
     assert "is outside the scenario's folder" in one_line(capsys)
+
+
+def test_python_save_is_whole_and_asks_before_replacing(tmp_path) -> None:
+    res = simulate(load_scenario({"duration": "10 min", "pumps": [
+        {"id": "A", "drug": "fluid", "program": [{"rate": "10 mL/h"}]}]}))  # fmt: skip
+    out = tmp_path / "o"
+    res.save(out, plots=False)
+    with pytest.raises(OutputError, match="only with --force \\(Python: force=True\\)"):
+        res.save(out, plots=False)
+    res.save(out, plots=False, force=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "events.jsonl",
+        "scenario.resolved.yaml", "summary.json", "timeseries.csv"])  # fmt: skip
+    no_leftovers(tmp_path)
+
+
+def test_the_files_own_plot_setting_is_honoured(tmp_path, capsys) -> None:
+    path = scenario(tmp_path, FLUID + "output: {plots: false}\n")
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert not (tmp_path / "o" / "plots").exists()

@@ -8,6 +8,7 @@ scenario.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -106,9 +107,12 @@ def read_percent(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip().removesuffix("%").strip()
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             raise ValueError(f"{value!r} is not a percentage; write e.g. '90 %'") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r}: a percentage is a finite number, e.g. '90 %'")
+        return number
     return value
 
 
