@@ -36,6 +36,10 @@ SCENARIO = {
         {"id": "B", "kind": "syringe", "syringe": "50 mL", "drug": "fluid",
          "route": "iv", "program": [{"mode": "continuous", "rate": "10 mL/h"}]},
     ],
+    # scripted events at the very sim times of inputs below: a batch run handles the
+    # scripted one first, and so must the session
+    "events": [{"at": "5 min", "type": "titrate", "pump": "B", "rate": "11 mL/h"},
+               {"at": "1000 s", "type": "pca_press", "pump": "A"}],
 }
 
 #: (sim time to advance to [s], command): every kind of scenario input, some at the same
@@ -106,6 +110,7 @@ def test_every_command_kind_replays_byte_for_byte(client, tmp_path):
     # structural inputs (a new drug, an infiltration depot, stochastic demand) rebuild the run
     rebuilt = {c["type"] for (_, c), r in zip(COMMANDS, replies, strict=True) if r["rebuilt"]}
     assert {"pca_demand", "infiltration"} <= rebuilt
+    assert not any(r["history_changed"] for r in replies)  # the rebuilt runs replay the past
     scenario = client.get(f"/sessions/{sid}/scenario")
     assert scenario.status_code == 200
     path = tmp_path / "session.yaml"

@@ -170,6 +170,7 @@ class Hub:
                                      "inputs, its limit")  # fmt: skip
         entry = session.command(command, origin=origin)
         return {"applied_at_s": entry.time_s, "event": entry.event, "rebuilt": entry.rebuilt,
+                "history_changed": entry.history_changed,
                 "index": len(session.inputs) - 1}  # fmt: skip
 
     def close(self) -> None:

@@ -92,6 +92,9 @@ class Input:
     wall_time: float  # Unix time of arrival
     origin: str  # "rest", "websocket", "browser", an adapter's name...
     rebuilt: bool = False  # the run was rebuilt to take it (see Simulation.live_refusal)
+    #: the rebuilt run's log before this input differs from what had been streamed (the
+    #: event changes how the run is built, e.g. line physics on an ideal pump)
+    history_changed: bool = False
 
 
 @dataclass
@@ -266,18 +269,21 @@ class Session:
             raise CommandError(_command_problems(exc.problems, index)) from None
         ev = sc.events[index]
         rebuilt = self.sim.live_refusal(ev) is not None
-        if rebuilt:  # the run must be built with this event: rebuild it and catch up
-            sim = Simulation(sc, seed=self.seed)
+        changed = False
+        if rebuilt:  # the run must be built with this event: rebuild it and catch up (costs
+            sim = Simulation(sc, seed=self.seed)  # a run from 0 to now)
             sim.start()
             sim.advance(now)
+            changed = _before(sim, now) != _before(self.sim, now)
             self.sim = sim
         else:
             self.sim.inject(ev)
         self.scenario = sc
-        entry = Input(now, event, time.time(), origin, rebuilt)
+        entry = Input(now, event, time.time(), origin, rebuilt, changed)
         self.inputs.append(entry)
         self._broadcast({"type": "input", "sim_time_s": now, "wall_time": entry.wall_time,
-                         "origin": origin, "event": event, "rebuilt": rebuilt})  # fmt: skip
+                         "origin": origin, "event": event, "rebuilt": rebuilt,
+                         "history_changed": changed})  # fmt: skip
         self.publish()
         return entry
 
@@ -461,6 +467,10 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
+
+
+def _before(sim: Simulation, t: float) -> list[EventRecord]:
+    return [r for r in sim.log.records if r.time_s < t]
 
 
 def _command_problems(problems: list[Problem], index: int) -> list[tuple[str, str]]:
