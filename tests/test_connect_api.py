@@ -91,6 +91,8 @@ def _lockstep(client: TestClient, scenario=SCENARIO, seed: int = 7) -> str:
 
 
 def _drive(client: TestClient, sid: str) -> list[dict]:
+    # a watcher that reads every metric along the way: reading must not change the run
+    watcher = client.app.state.hub.sessions[sid].subscribe(maxsize=1_000_000)
     replies = []
     for at, cmd in COMMANDS:
         r = client.post(f"/sessions/{sid}/advance", json={"to": at})
@@ -101,6 +103,7 @@ def _drive(client: TestClient, sid: str) -> list[dict]:
         replies.append(r.json())
     r = client.post(f"/sessions/{sid}/advance", json={"to": "end"})
     assert r.json()["finished"] is True
+    assert not watcher.dropped and watcher.queue.qsize() > 100
     return replies
 
 

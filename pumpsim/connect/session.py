@@ -501,8 +501,8 @@ def record_message(rec: EventRecord, wall: float) -> dict[str, Any]:
 
 
 def read_now(sim: Simulation) -> dict[str, Any]:
-    """Every pump column and plasma/effect concentration at the current sim time, read
-    without changing the run (the signals are evaluated, nothing is settled)."""
+    """Every pump column, plasma/effect concentration and vital sign at the current sim
+    time, read without changing the run (the signals are evaluated, nothing is settled)."""
     from pumpsim.engine.result import _concentrations
 
     grid = np.array([sim.now])
@@ -514,12 +514,18 @@ def read_now(sim: Simulation) -> dict[str, Any]:
         out[f"pump.{pump.id}.state"] = str(rt.state.values[-1])
         for name, values in rt.columns(grid).items():
             out[name] = float(values[0])
+    exposure = {}
     for name, ch in sim.patient.channels.items():
         plasma, effect = _concentrations(ch, grid)
+        exposure[name] = (plasma, effect)
         unit = ch.drug.plasma_unit
         out[f"patient.{name}.plasma[{unit}]"] = float(np.median(plasma[..., 0]))
         if effect is not None:
             out[f"patient.{name}.effect[{unit}]"] = float(np.median(effect[..., 0]))
+    single = sim.scenario.patient is None or sim.scenario.patient.population is None
+    if single and sim.physiology.enabled:  # the vitals model, a pure function of exposure
+        columns, _arrays, _summary = sim.physiology.columns(grid, exposure)
+        out.update({name: float(values[0]) for name, values in columns.items()})
     return out
 
 
