@@ -222,6 +222,10 @@ def test_token_is_required_when_set():
         assert c.get("/sessions", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert c.get("/sessions", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert c.get("/sessions?token=s3cret").status_code == 200
+        # the static page and its script carry no session data: they load without the token
+        assert c.get("/").status_code == 200
+        assert c.get("/web/pumpface.js").status_code == 200
+        assert c.post("/sessions", json={}).status_code == 401
 
 
 def test_websocket_commands_and_slow_client_dropped(client):
