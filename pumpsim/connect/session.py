@@ -40,7 +40,7 @@ from pumpsim.connect.codes import code_for_alarm, code_for_column
 from pumpsim.engine.recorder import EventRecord
 from pumpsim.engine.result import Result
 from pumpsim.engine.simulation import Simulation
-from pumpsim.errors import Problem, ScenarioError
+from pumpsim.errors import Problem
 from pumpsim.scenario.load import load_scenario, read_file
 from pumpsim.scenario.programming import anchor_paths
 from pumpsim.scenario.schema import Scenario
@@ -261,13 +261,8 @@ class Session:
                                        "advance the session instead of giving 'at'")])  # fmt: skip
         now = self.now
         event = {"at": f"{now!r} s", **command}
-        index = len(self._base.get("events", [])) + len(self.inputs)
-        raw = self.scenario_dict(extra=event)
-        try:
-            sc = load_scenario(raw)
-        except ScenarioError as exc:
-            raise CommandError(_command_problems(exc.problems, index)) from None
-        ev = sc.events[index]
+        sc = self._validate(event)
+        ev = sc.events[-1]
         rebuilt = self.sim.live_refusal(ev) is not None
         changed = False
         if rebuilt:  # the run must be built with this event: rebuild it and catch up (costs
@@ -286,6 +281,27 @@ class Session:
                          "history_changed": changed})  # fmt: skip
         self.publish()
         return entry
+
+    def _validate(self, event: dict[str, Any]) -> Scenario:
+        """The session's scenario with ``event`` appended, checked as ``load_scenario``
+        checks the scenario file: the event field by field (alone, so the cost does not grow
+        with the inputs), then every cross-field check on the whole scenario."""
+        from pydantic import ValidationError
+
+        from pumpsim.scenario.checks import check_scenario
+        from pumpsim.scenario.load import _problems  # pydantic errors as located problems
+
+        alone = {k: v for k, v in self._base.items() if k != "events"}
+        try:
+            checked = Scenario.model_validate({**alone, "events": [event]})
+        except ValidationError as exc:
+            raise CommandError(_command_problems(_problems(exc), 0)) from None
+        sc = self.scenario.model_copy(update={"events": [*self.scenario.events,
+                                                         checked.events[0]]})  # fmt: skip
+        problems = check_scenario(sc)
+        if problems:
+            raise CommandError(_command_problems(problems, len(sc.events) - 1))
+        return sc
 
     def scenario_dict(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The session as a scenario mapping: the starting scenario, its events, then every
