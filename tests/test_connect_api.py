@@ -36,6 +36,10 @@ SCENARIO = {
         {"id": "B", "kind": "syringe", "syringe": "50 mL", "drug": "fluid",
          "route": "iv", "program": [{"mode": "continuous", "rate": "10 mL/h"}]},
     ],
+    # scripted events at the very sim times of inputs below: a batch run handles the
+    # scripted one first, and so must the session
+    "events": [{"at": "5 min", "type": "titrate", "pump": "B", "rate": "11 mL/h"},
+               {"at": "1000 s", "type": "pca_press", "pump": "A"}],
 }
 
 #: (sim time to advance to [s], command): every kind of scenario input, some at the same
@@ -87,6 +91,8 @@ def _lockstep(client: TestClient, scenario=SCENARIO, seed: int = 7) -> str:
 
 
 def _drive(client: TestClient, sid: str) -> list[dict]:
+    # a watcher that reads every metric along the way: reading must not change the run
+    watcher = client.app.state.hub.sessions[sid].subscribe(maxsize=1_000_000)
     replies = []
     for at, cmd in COMMANDS:
         r = client.post(f"/sessions/{sid}/advance", json={"to": at})
@@ -97,6 +103,7 @@ def _drive(client: TestClient, sid: str) -> list[dict]:
         replies.append(r.json())
     r = client.post(f"/sessions/{sid}/advance", json={"to": "end"})
     assert r.json()["finished"] is True
+    assert not watcher.dropped and watcher.queue.qsize() > 100
     return replies
 
 
@@ -106,6 +113,7 @@ def test_every_command_kind_replays_byte_for_byte(client, tmp_path):
     # structural inputs (a new drug, an infiltration depot, stochastic demand) rebuild the run
     rebuilt = {c["type"] for (_, c), r in zip(COMMANDS, replies, strict=True) if r["rebuilt"]}
     assert {"pca_demand", "infiltration"} <= rebuilt
+    assert not any(r["history_changed"] for r in replies)  # the rebuilt runs replay the past
     scenario = client.get(f"/sessions/{sid}/scenario")
     assert scenario.status_code == 200
     path = tmp_path / "session.yaml"
@@ -214,6 +222,10 @@ def test_token_is_required_when_set():
         assert c.get("/sessions", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert c.get("/sessions", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert c.get("/sessions?token=s3cret").status_code == 200
+        # the static page and its script carry no session data: they load without the token
+        assert c.get("/").status_code == 200
+        assert c.get("/web/pumpface.js").status_code == 200
+        assert c.post("/sessions", json={}).status_code == 401
 
 
 def test_websocket_commands_and_slow_client_dropped(client):

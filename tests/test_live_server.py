@@ -3,6 +3,7 @@ over HTTP and driven by a real browser (Debian's chromium through Playwright).""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -110,5 +111,13 @@ def test_pump_face_in_a_real_browser(server):
             page.screenshot(path=str(out))
             page.click("#silence")
             page.wait_for_selector("#alarm-banner.alarm-high.silenced", timeout=10000)
+            # the API docs render from the installed swagger-ui-py files, not a CDN
+            if importlib.util.find_spec("swagger_ui") is not None:
+                outside = []
+                page.on("request", lambda r: outside.append(r.url)
+                        if not r.url.startswith(server) else None)
+                page.goto(server + "/docs")
+                page.wait_for_selector(".opblock", timeout=15000)
+                assert outside == []
         finally:
             ctx.close()

@@ -18,10 +18,11 @@ applied between two pacing steps, at the sim time the session has reached.
 ==========================================  =============================================
 
 Security: the server binds 127.0.0.1 unless told otherwise; with ``token`` every
-request needs ``Authorization: Bearer <token>`` (or ``?token=`` for the page and
-WebSocket). Limits: number of sessions, request and message size, commands per
-second per session, a bounded queue per WebSocket client (a slow client is
-dropped, the simulation never waits).
+request for sessions needs ``Authorization: Bearer <token>`` (or ``?token=``, which the
+page passes on to its API calls and WebSocket); the static page, its assets, ``/docs``
+and ``/openapi.json`` are served without it. Limits: number of sessions, request and
+message size, commands per second per session, a bounded queue per WebSocket client
+(a slow client is dropped, the simulation never waits).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import Body, FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import Body, FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
@@ -170,6 +171,7 @@ class Hub:
                                      "inputs, its limit")  # fmt: skip
         entry = session.command(command, origin=origin)
         return {"applied_at_s": entry.time_s, "event": entry.event, "rebuilt": entry.rebuilt,
+                "history_changed": entry.history_changed,
                 "index": len(session.inputs) - 1}  # fmt: skip
 
     def close(self) -> None:
@@ -253,9 +255,13 @@ def create_app(
         given = query.get("token") or headers.get("authorization", "").removeprefix("Bearer ")
         return hmac.compare_digest(given.encode(), token.encode())
 
+    public = ("/", "/docs", "/openapi.json")  # static pages and the schema: no session data
+
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
-        if not authorised(request.headers, request.query_params):
+        path = request.url.path
+        open_path = path in public or path.startswith(("/web/", "/docs-assets/"))
+        if not open_path and not authorised(request.headers, request.query_params):
             return JSONResponse({"detail": "missing or wrong token"}, status_code=401)
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > hub.limits.max_body_bytes:
@@ -411,9 +417,14 @@ def create_app(
 
         async def receive() -> None:
             while True:
-                text = await ws.receive_text()
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                text = message.get("text")
                 reply: dict[str, Any]
-                if len(text) > hub.limits.max_body_bytes:
+                if text is None:
+                    reply = {"type": "error", "status": 400, "detail": "send JSON text frames"}
+                elif len(text) > hub.limits.max_body_bytes:
                     reply = {"type": "error", "status": 413, "detail": "message too large"}
                 else:
                     reply = _ws_command(text)
@@ -445,6 +456,5 @@ def create_app(
             session.unsubscribe(sub)
             with contextlib.suppress(Exception):
                 await ws.close()
-        _ = WebSocketDisconnect  # raised inside receive() when the client leaves
 
     return app

@@ -6,9 +6,10 @@ context-free code (partition × 65536 + term code). Adapters for other standards
 (HL7 OBX-3, FMI variable names) add their own fields to the same rows rather than
 keep a second table.
 
-Sources (see ``docs/references.md``): [IHEPCD-TF3] IHE PCD Technical Framework
+Sources, each in ``docs/references.md``: [IHEPCD-TF3] IHE PCD Technical Framework
 Vol 3 Rev 8.0 (2018) §7.1 "Device: Infusion Pump"; [IHEPCD-TF2] Vol 2 Rev 8.0
-(alarm communication, PIV examples); [IHEPCD-IPEC] IPEC supplement Rev 1.5 (2015).
+(alarm communication, PIV examples); [IHEPCD-IPEC] IPEC supplement Rev 1.5 (2015);
+the nomenclature itself is [IEEE11073-10101].
 Signals without a code verified there carry ``mdc=None`` (no private codes are
 invented): line pressure, delivered volume and patient concentrations.
 """

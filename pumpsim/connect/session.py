@@ -40,7 +40,7 @@ from pumpsim.connect.codes import code_for_alarm, code_for_column
 from pumpsim.engine.recorder import EventRecord
 from pumpsim.engine.result import Result
 from pumpsim.engine.simulation import Simulation
-from pumpsim.errors import Problem, ScenarioError
+from pumpsim.errors import Problem
 from pumpsim.scenario.load import load_scenario, read_file
 from pumpsim.scenario.programming import anchor_paths
 from pumpsim.scenario.schema import Scenario
@@ -92,6 +92,9 @@ class Input:
     wall_time: float  # Unix time of arrival
     origin: str  # "rest", "websocket", "browser", an adapter's name...
     rebuilt: bool = False  # the run was rebuilt to take it (see Simulation.live_refusal)
+    #: the rebuilt run's log before this input differs from what had been streamed (the
+    #: event changes how the run is built, e.g. line physics on an ideal pump)
+    history_changed: bool = False
 
 
 @dataclass
@@ -258,28 +261,47 @@ class Session:
                                        "advance the session instead of giving 'at'")])  # fmt: skip
         now = self.now
         event = {"at": f"{now!r} s", **command}
-        index = len(self._base.get("events", [])) + len(self.inputs)
-        raw = self.scenario_dict(extra=event)
-        try:
-            sc = load_scenario(raw)
-        except ScenarioError as exc:
-            raise CommandError(_command_problems(exc.problems, index)) from None
-        ev = sc.events[index]
+        sc = self._validate(event)
+        ev = sc.events[-1]
         rebuilt = self.sim.live_refusal(ev) is not None
-        if rebuilt:  # the run must be built with this event: rebuild it and catch up
-            sim = Simulation(sc, seed=self.seed)
+        changed = False
+        if rebuilt:  # the run must be built with this event: rebuild it and catch up (costs
+            sim = Simulation(sc, seed=self.seed)  # a run from 0 to now)
             sim.start()
             sim.advance(now)
+            changed = _before(sim, now) != _before(self.sim, now)
             self.sim = sim
         else:
             self.sim.inject(ev)
         self.scenario = sc
-        entry = Input(now, event, time.time(), origin, rebuilt)
+        entry = Input(now, event, time.time(), origin, rebuilt, changed)
         self.inputs.append(entry)
         self._broadcast({"type": "input", "sim_time_s": now, "wall_time": entry.wall_time,
-                         "origin": origin, "event": event, "rebuilt": rebuilt})  # fmt: skip
+                         "origin": origin, "event": event, "rebuilt": rebuilt,
+                         "history_changed": changed})  # fmt: skip
         self.publish()
         return entry
+
+    def _validate(self, event: dict[str, Any]) -> Scenario:
+        """The session's scenario with ``event`` appended, checked as ``load_scenario``
+        checks the scenario file: the event field by field (alone, so the cost does not grow
+        with the inputs), then every cross-field check on the whole scenario."""
+        from pydantic import ValidationError
+
+        from pumpsim.scenario.checks import check_scenario
+        from pumpsim.scenario.load import _problems  # pydantic errors as located problems
+
+        alone = {k: v for k, v in self._base.items() if k != "events"}
+        try:
+            checked = Scenario.model_validate({**alone, "events": [event]})
+        except ValidationError as exc:
+            raise CommandError(_command_problems(_problems(exc), 0)) from None
+        sc = self.scenario.model_copy(update={"events": [*self.scenario.events,
+                                                         checked.events[0]]})  # fmt: skip
+        problems = check_scenario(sc)
+        if problems:
+            raise CommandError(_command_problems(problems, len(sc.events) - 1))
+        return sc
 
     def scenario_dict(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The session as a scenario mapping: the starting scenario, its events, then every
@@ -463,6 +485,10 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def _before(sim: Simulation, t: float) -> list[EventRecord]:
+    return [r for r in sim.log.records if r.time_s < t]
+
+
 def _command_problems(problems: list[Problem], index: int) -> list[tuple[str, str]]:
     """Scenario problems as the command's own field paths (``rate``, not ``events[3].rate``)."""
     prefix = f"events[{index}]"
@@ -491,8 +517,8 @@ def record_message(rec: EventRecord, wall: float) -> dict[str, Any]:
 
 
 def read_now(sim: Simulation) -> dict[str, Any]:
-    """Every pump column and plasma/effect concentration at the current sim time, read
-    without changing the run (the signals are evaluated, nothing is settled)."""
+    """Every pump column, plasma/effect concentration and vital sign at the current sim
+    time, read without changing the run (the signals are evaluated, nothing is settled)."""
     from pumpsim.engine.result import _concentrations
 
     grid = np.array([sim.now])
@@ -504,12 +530,18 @@ def read_now(sim: Simulation) -> dict[str, Any]:
         out[f"pump.{pump.id}.state"] = str(rt.state.values[-1])
         for name, values in rt.columns(grid).items():
             out[name] = float(values[0])
+    exposure = {}
     for name, ch in sim.patient.channels.items():
         plasma, effect = _concentrations(ch, grid)
+        exposure[name] = (plasma, effect)
         unit = ch.drug.plasma_unit
         out[f"patient.{name}.plasma[{unit}]"] = float(np.median(plasma[..., 0]))
         if effect is not None:
             out[f"patient.{name}.effect[{unit}]"] = float(np.median(effect[..., 0]))
+    single = sim.scenario.patient is None or sim.scenario.patient.population is None
+    if single and sim.physiology.enabled:  # the vitals model, a pure function of exposure
+        columns, _arrays, _summary = sim.physiology.columns(grid, exposure)
+        out.update({name: float(values[0]) for name, values in columns.items()})
     return out
 
 

@@ -88,7 +88,7 @@
     if (!top.silenced) sound(top.priority);
   }
 
-  // Audible pattern after IEC 60601-1-8's pulse counts: high 10 pulses (3+2, 3+2), medium 3, low 1.
+  // Audible pattern after the pulse counts of docs/references.md [IEC60601-1-8]: high 10 pulses (3+2, 3+2), medium 3, low 1.
   function sound(priority) {
     if (!$("#sound").checked) return;
     const now = performance.now();
