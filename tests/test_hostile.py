@@ -164,8 +164,12 @@ def test_only_a_checked_unit_reaches_pint(monkeypatch) -> None:
             with pytest.raises(PumpsimError, match="write one number and a unit|start with"):
                 units.parse(text, "flow")
         assert calls == []
+        # the common spellings are read without pint (units.py's fast path) ...
         assert units.parse("7.2 mL/h", "flow") == pytest.approx(0.002)  # 7.2 / 3600 mL/s
-        assert calls == [(7.2, "mL/h")]
+        assert calls == []
+        # ... any other unit reaches pint as the unit alone, the number read by float
+        assert units.parse("7.2 cc/h", "flow") == pytest.approx(0.002)
+        assert calls == [(7.2, "cc/h")]
     finally:
         units._parse_cached.cache_clear()
 
