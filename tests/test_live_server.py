@@ -77,7 +77,7 @@ def test_uvicorn_on_loopback_paces_and_takes_commands(server):
     assert later["lag_wall_s"] < 5.0
 
 
-def test_pump_face_in_a_real_browser(server):
+def test_pump_face_in_a_real_browser(server, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs pumpsim[browser]")
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no chromium at {CHROMIUM}")
@@ -106,9 +106,11 @@ def test_pump_face_in_a_real_browser(server):
                                          "e => getComputedStyle(e).animationDuration")
             assert anim == "0.5s"  # 2 Hz: inside IEC 60601-1-8's 1.4-2.8 Hz for high priority
             time.sleep(1.0)  # let a chart point or two arrive
-            out = ROOT / "docs" / "img" / "pump_face.png"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out))
+            # the README's screenshot is refreshed only when asked (PUMPSIM_SCREENSHOTS=docs/img)
+            folder = Path(os.environ.get("PUMPSIM_SCREENSHOTS") or tmp_path)
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / "pump_face.png"))
+            assert (folder / "pump_face.png").stat().st_size > 10_000
             page.click("#silence")
             page.wait_for_selector("#alarm-banner.alarm-high.silenced", timeout=10000)
             # the API docs render from the installed swagger-ui-py files, not a CDN
