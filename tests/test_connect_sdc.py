@@ -212,3 +212,65 @@ def test_serve_options(tmp_path):
     far = parser.parse_args(["serve", "--sdc", "--host", "0.0.0.0", "--token", "t"])
     with pytest.raises(PumpsimError, match="needs --sdc-tls-dir"):
         _attach_sdc(object(), far)
+
+
+def _certificates(folder) -> None:
+    """A throw-away CA and one certificate it signed (openssl's command line)."""
+    import subprocess
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True,
+                       timeout=60)  # fmt: skip
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "cakey.pem", "-out",
+        "cacert.pem", "-days", "1", "-subj", "/CN=pumpsim test CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "userkey.pem", "-out", "user.csr",
+        "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", "user.csr", "-CA", "cacert.pem", "-CAkey", "cakey.pem",
+        "-CAcreateserial", "-out", "usercert.pem", "-days", "1")
+
+
+def test_tls_with_mutual_certificates(tmp_path):
+    import shutil
+    import socket
+    import ssl
+    from urllib.parse import urlsplit
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command line to make test certificates")
+    from sdc11073.certloader import mk_ssl_contexts_from_folder
+    from sdc11073.consumer.consumerimpl import SdcConsumer
+    from sdc11073.definitions_sdc import SdcV1Definitions
+
+    from pumpsim.connect.sdc import SdcOptions
+
+    _certificates(tmp_path)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    pump = SdcPump(Session(SCENARIO), "A", loop, options=SdcOptions(tls_dir=str(tmp_path)))
+    pump.start()
+    consumer = None
+    try:
+        assert pump.address.startswith("https://127.0.0.1:")
+        # a client without a certificate is turned away during the handshake
+        url = urlsplit(pump.address)
+        bare = ssl.create_default_context(cafile=str(tmp_path / "cacert.pem"))
+        bare.check_hostname = False
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            with socket.create_connection((url.hostname, url.port), timeout=TIMEOUT) as raw:
+                with bare.wrap_socket(raw) as tls:
+                    tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    if not tls.recv(1):
+                        raise ConnectionError("closed")
+        consumer = SdcConsumer(pump.address, sdc_definitions=SdcV1Definitions,
+                               ssl_context_container=mk_ssl_contexts_from_folder(tmp_path))
+        consumer.start_all()
+        result = consumer.set_service_client.activate("op.stop").result(TIMEOUT)
+        assert result.InvocationInfo.InvocationState == "Fin"
+    finally:
+        if consumer is not None:
+            consumer.stop_all()
+        pump.stop()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(TIMEOUT)
