@@ -67,7 +67,7 @@ UNIT_CODES: dict[str, Code] = {c.signal: c for c in (
     Code("mL/h", "MDC_DIM_MILLI_L_PER_HR", 265266, "IHEPCD-TF3 §7.1"),
     Code("mL", "MDC_DIM_MILLI_L", 263762, "IHEPCD-TF3 §7.1"),
     Code("ug/kg/min", "MDC_DIM_MICRO_G_PER_KG_PER_MIN", 265619, "IHEPCD-TF3 §7.1"),
-    Code("1", "MDC_DIM_DIMLESS", 262656, "IEEE 11073-10101 partition 4, term 512",
+    Code("1", "MDC_DIM_DIMLESS", 262656, "IEEE11073-10101 (partition 4, term 512)",
          "not in the IHE PCD pump tables; BICEPS needs a unit on every metric (pump state)"),
 )}  # fmt: skip
 
