@@ -274,3 +274,33 @@ def test_tls_with_mutual_certificates(tmp_path):
         pump.stop()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(TIMEOUT)
+
+
+def test_alarm_records_in_order_and_unknown_kinds():
+    """Alarm records as the session streams them, written straight into the provider's
+    MDIB (no network): silence pauses the signal, clearing ends the condition, and an
+    alarm kind outside pumpsim's table (a user's controller may raise one) lands on the
+    generic condition with high priority, as the alarm table treats unknown kinds."""
+    pump = SdcPump(Session(SCENARIO), "A", asyncio.new_event_loop())
+
+    def record(kind: str, alarm: str, t: float, priority: str | None = None) -> dict:
+        details = {"alarm": alarm, **({"priority": priority} if priority else {})}
+        return {"type": "alarm", "source": "pump.A", "kind": kind, "sim_time_s": t,
+                "details": details}  # fmt: skip
+
+    def state(handle: str) -> Any:
+        return pump.mdib.entities.by_handle(handle).state
+
+    pump.write([record("alarm", "near_empty", 10.0, "low")], None)
+    assert (state("ac.near_empty").Presence, state("ac.near_empty").ActualPriority) == (True, "Lo")
+    pump.write([record("alarm_silenced", "near_empty", 20.0)], None)
+    assert (state("as.near_empty").Presence, state("as.near_empty").ActivationState) == (
+        "On", "Psd")
+    pump.write([record("alarm", "my_alarm", 25.0, "high"),
+                record("alarm_cleared", "near_empty", 30.0)], None)  # fmt: skip
+    assert state("ac.near_empty").Presence is False
+    assert state("as.near_empty").Presence == "Off"
+    assert state("ac.near_empty").DeterminationTime == pytest.approx(EPOCH + 30.0)
+    assert (state("ac.other_alarm").Presence, state("ac.other_alarm").ActualPriority) == (
+        True, "Hi")
+    assert state("asy").PresentTechnicalAlarmConditions == ["ac.other_alarm"]

@@ -85,9 +85,15 @@ def _alarm_table() -> dict[str, str]:
 ALERT_KINDS: dict[str, str] = {}
 
 
+#: the condition of any alarm kind the table does not know (a user's controller may raise
+#: its own; the alarm table gives those high priority)
+OTHER = "other_alarm"
+
+
 def _kinds() -> dict[str, str]:
     if not ALERT_KINDS:
         ALERT_KINDS.update(_alarm_table())
+        ALERT_KINDS.setdefault(OTHER, "high")
     return ALERT_KINDS
 
 
@@ -303,10 +309,11 @@ class SdcPump:
 
     def stop(self) -> None:
         """Stop following and stop the provider (blocks ~1 s)."""
-        if self._task is not None:
-            self.loop.call_soon_threadsafe(self._task.cancel)
-        if self._sub is not None:
-            self.loop.call_soon_threadsafe(self.session.unsubscribe, self._sub)
+        with contextlib.suppress(RuntimeError):  # the loop may have closed already
+            if self._task is not None:
+                self.loop.call_soon_threadsafe(self._task.cancel)
+            if self._sub is not None:
+                self.loop.call_soon_threadsafe(self.session.unsubscribe, self._sub)
         self.provider.stop_all()
 
     @property
@@ -363,8 +370,8 @@ class SdcPump:
 
     # -- updates -------------------------------------------------------------------------
     async def _follow(self) -> None:
-        sub = self._sub
         while True:
+            sub = self._sub
             texts = [await sub.queue.get()]
             while not sub.queue.empty():
                 texts.append(sub.queue.get_nowait())
@@ -383,7 +390,9 @@ class SdcPump:
                 except Exception:  # an update that fails must not end the stream
                     _LOG.exception("SDC provider of pump %s: update failed", self.pump_id)
             if None in texts:
-                return
+                if not sub.dropped:
+                    return  # the session closed
+                self._sub = self.session.subscribe(maxsize=4096)  # fell behind: start afresh
 
     def write(self, alarms: list[dict[str, Any]], metrics: dict[str, Any] | None) -> None:
         """Write alarm records (in order) and the metrics into the MDIB (notifications go
@@ -402,7 +411,7 @@ class SdcPump:
 
         kind = str(msg["details"].get("alarm", ""))
         if kind not in _kinds():
-            kind = "pump_fault" if "pump_fault" in _kinds() else next(iter(_kinds()))
+            kind = OTHER
         when = EPOCH + float(msg["sim_time_s"])
         cond = self.mdib.entities.by_handle(f"ac.{kind}")
         signal = self.mdib.entities.by_handle(f"as.{kind}")
