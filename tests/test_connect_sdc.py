@@ -304,3 +304,41 @@ def test_alarm_records_in_order_and_unknown_kinds():
     assert (state("ac.other_alarm").Presence, state("ac.other_alarm").ActualPriority) == (
         True, "Hi")
     assert state("asy").PresentTechnicalAlarmConditions == ["ac.other_alarm"]
+
+
+def test_serve_makes_each_pump_of_the_first_session_a_provider(capsys):
+    """``pumpsim serve --sdc``'s wiring: the app's lifespan starts one provider per pump,
+    commands reach the session through the server's hub (origin ``sdc``), and shutdown
+    stops them."""
+    import re
+
+    pytest.importorskip("fastapi", reason="pumpsim serve needs the 'live' extra")
+    pytest.importorskip("httpx", reason="pumpsim serve needs the 'live' extra")
+    from fastapi.testclient import TestClient
+    from sdc11073.consumer.consumerimpl import SdcConsumer
+    from sdc11073.definitions_sdc import SdcV1Definitions
+
+    from pumpsim.connect.api import create_app
+    from pumpsim.connect.sdc import SdcOptions, attach
+
+    two = {**SCENARIO, "pumps": [*SCENARIO["pumps"], {
+        "id": "B", "kind": "syringe", "syringe": "50 mL", "drug": "fluid", "route": "iv",
+        "program": [{"mode": "continuous", "rate": "10 mL/h"}]}]}  # fmt: skip
+    app = create_app(two, first_options={"lockstep": True})
+    attach(app, SdcOptions())
+    with TestClient(app) as client:
+        found = re.findall(r"SDC provider of pump (\w+): (http://127\.0\.0\.1:\d+/\w+)",
+                           capsys.readouterr().out)  # fmt: skip
+        assert [pump for pump, _ in found] == ["A", "B"]
+        consumer = SdcConsumer(found[1][1], sdc_definitions=SdcV1Definitions,
+                               ssl_context_container=None)  # fmt: skip
+        consumer.start_all()
+        try:
+            result = consumer.set_service_client.set_numeric_value("op.rate", 12).result(TIMEOUT)
+        finally:
+            consumer.stop_all()
+        assert result.InvocationInfo.InvocationState == "Fin"
+        faces = {p["id"]: p for p in client.get("/sessions/1").json()["pumps"]}
+        assert (faces["A"]["rate_mL_h"], faces["B"]["rate_mL_h"]) == (2.0, 12.0)
+        scenario = client.get("/sessions/1/scenario").text
+        assert "rate: 12 mL/h" in scenario
