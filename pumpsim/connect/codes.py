@@ -31,19 +31,20 @@ class Code:
     mdc: int | None
     source: str
     note: str = ""
+    sdc: str | None = None  # handle of the metric in the SDC provider's MDIB (connect/sdc.py)
 
 
 #: per-pump metrics, keyed by the column's tail (``pump.<id>.<tail>``)
 SIGNALS: dict[str, Code] = {c.signal: c for c in (
     Code("rate[mL/h]", "MDC_FLOW_FLUID_PUMP", 157784, "IHEPCD-TF3 §7.1",
-         "the pump's rate (the drive's; an ideal pump's flow)"),
+         "the pump's rate (the drive's; an ideal pump's flow)", sdc="rate"),
     Code("flow[mL/h]", None, None, "none verified",
          "flow leaving the line's tip, which lags the pump rate; the rate is rate[mL/h]"),
-    Code("vtbi[mL]", "MDC_VOL_FLUID_TBI", 157884, "IHEPCD-TF3 §7.1"),
+    Code("vtbi[mL]", "MDC_VOL_FLUID_TBI", 157884, "IHEPCD-TF3 §7.1", sdc="vtbi"),
     Code("vtbi_remaining[mL]", "MDC_VOL_FLUID_TBI_REMAIN", 157872, "IHEPCD-TF3 §7.1"),
-    Code("infused[mL]", "MDC_VOL_FLUID_DELIV_TOTAL", 157993, "IHEPCD-TF3 §7.1"),
+    Code("infused[mL]", "MDC_VOL_FLUID_DELIV_TOTAL", 157993, "IHEPCD-TF3 §7.1", sdc="infused"),
     Code("time_remaining[s]", "MDC_TIME_PD_REMAIN", 157916, "IHEPCD-TF3 §7.1"),
-    Code("state", "MDC_PUMP_STAT", 184508, "IHEPCD-TF3 §7.1"),
+    Code("state", "MDC_PUMP_STAT", 184508, "IHEPCD-TF3 §7.1", sdc="state"),
     Code("pressure[mmHg]", None, None, "none verified",
          "no line-pressure metric code verified in the IHE PCD framework"),
     Code("delivered[mL]", None, None, "none verified", "volume leaving the line's tip"),
@@ -67,6 +68,8 @@ UNIT_CODES: dict[str, Code] = {c.signal: c for c in (
     Code("mL/h", "MDC_DIM_MILLI_L_PER_HR", 265266, "IHEPCD-TF3 §7.1"),
     Code("mL", "MDC_DIM_MILLI_L", 263762, "IHEPCD-TF3 §7.1"),
     Code("ug/kg/min", "MDC_DIM_MICRO_G_PER_KG_PER_MIN", 265619, "IHEPCD-TF3 §7.1"),
+    Code("1", "MDC_DIM_DIMLESS", 262656, "IEEE11073-10101 (partition 4, term 512)",
+         "not in the IHE PCD pump tables; BICEPS needs a unit on every metric (pump state)"),
 )}  # fmt: skip
 
 _PUMP_COLUMN = re.compile(r"^pump\.[^.]+\.(?P<tail>.+)$")

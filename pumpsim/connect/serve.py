@@ -26,6 +26,16 @@ def add_serve_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, help="seed of the first session")
     p.add_argument("--lockstep", action="store_true",
                    help="the first session moves only on 'advance'")
+    sdc = p.add_argument_group("IEEE 11073 SDC (pip install 'pumpsim[sdc]')")
+    sdc.add_argument("--sdc", action="store_true",
+                     help="each pump of the first session is an SDC provider (plain HTTP "
+                          "on --host; no discovery: consumers use the printed address)")
+    sdc.add_argument("--sdc-discovery", action="store_true",
+                     help="also announce the providers by WS-Discovery (multicast TTL 0)")
+    sdc.add_argument("--sdc-tls-dir", metavar="DIR",
+                     help="TLS with mutual certificates: DIR holds userkey.pem, usercert.pem "
+                          "and cacert.pem")
+    sdc.add_argument("--sdc-tls-password", metavar="PASSWORD", help="password of userkey.pem")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -57,6 +67,8 @@ def serve(args: argparse.Namespace) -> int:
         load_scenario(scenario)  # refuse a bad file before the server starts
     app = create_app(scenario, speed=args.speed, token=args.token,
                      first_options={"seed": args.seed, "lockstep": args.lockstep})
+    if args.sdc or args.sdc_discovery or args.sdc_tls_dir:
+        _attach_sdc(app, args)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle stalls
@@ -68,3 +80,27 @@ def serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     return 0
+
+
+def _attach_sdc(app: Any, args: argparse.Namespace) -> None:
+    """``--sdc``: one SDC provider per pump of the first session (pumpsim.connect.sdc)."""
+    from pathlib import Path
+
+    from pumpsim.connect.sdc import SdcOptions, attach
+    from pumpsim.errors import PumpsimError
+
+    if not args.sdc:
+        raise PumpsimError("--sdc-discovery and --sdc-tls-dir need --sdc")
+    if args.sdc_tls_dir is not None:
+        missing = [n for n in ("userkey.pem", "usercert.pem", "cacert.pem")
+                   if not (Path(args.sdc_tls_dir) / n).is_file()]  # fmt: skip
+        if missing:
+            raise PumpsimError(f"--sdc-tls-dir {args.sdc_tls_dir}: missing {', '.join(missing)}")
+    if args.host not in LOOPBACK and args.sdc_tls_dir is None:
+        raise PumpsimError(f"--sdc on --host {args.host}: SDC has no token; beyond loopback "
+                           "it needs --sdc-tls-dir (mutual TLS)")  # fmt: skip
+    if args.host not in LOOPBACK and args.sdc_discovery:
+        raise PumpsimError("--sdc-discovery is for loopback only (--host 127.0.0.1)")
+    attach(app, SdcOptions(host="127.0.0.1" if args.host in LOOPBACK else args.host,
+                           discovery=args.sdc_discovery, tls_dir=args.sdc_tls_dir,
+                           tls_password=args.sdc_tls_password))  # fmt: skip
