@@ -109,8 +109,9 @@ def plot_occlusion(results: Sequence[OcclusionBench], ax: Any) -> list[Any]:
                                    mew=2)[0])  # fmt: skip
             handles.append(ax.annotate(f"alarm at {ta:.1f} min", (ta, r.threshold_mmhg),
                                        textcoords="offset points", xytext=(-8, -14 - 12 * (i % 4)),
-                                       ha="right",
-                                       fontsize="small", color=line.get_color()))  # fmt: skip
+                                       ha="right", fontsize="small", color=line.get_color(),
+                                       bbox={"boxstyle": "round,pad=0.15", "fc": "white",
+                                             "ec": "none", "alpha": 0.85}))  # fmt: skip
     if results:
         handles.append(
             ax.axhline(
