@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pumpsim._version import __version__
 from pumpsim.errors import PumpsimError, ScenarioError
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output folder (default: out/<scenario name>)")  # fmt: skip
     run.add_argument("--seed", type=int, default=None, help="random seed (default: scenario's)")
     run.add_argument("--no-plots", action="store_true", help="skip plots/*.png")
+    _add_plot_options(run)
     run.add_argument("--quiet", action="store_true", help="print nothing on success")
     run.add_argument("--variant", default=None, help="run the scenario's named variant")
     run.add_argument("--controller", default=None, metavar="MODULE:CLASS",
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replace an earlier pumpsim output in --out")  # fmt: skip
     routes.add_argument("--patient", default=None,
                         help='e.g. "age=40 y,weight=70 kg,height=170 cm,sex=male"')  # fmt: skip
+    _add_plot_options(routes)
 
     ver = sub.add_parser("verify", help="run the conformance suite with a controller and report "
                          "which safety requirements it keeps (exit 1 if any fails or the "
@@ -160,6 +163,7 @@ def _add_bench_parser(sub) -> None:  # type: ignore[no-untyped-def]
         p.add_argument("--out", type=Path, default=None, help="folder (default out/bench-TEST)")
         p.add_argument("--compliance", default=None, help='line compliance, e.g. "2.5 uL/mmHg"')
         p.add_argument("--resistance", default=None, help='e.g. "0.2 mmHg/(mL/h)"')
+        _add_plot_options(p)
     tr.add_argument("--purge", action="store_true", help="purge the syringe before the test")
     tr.add_argument("--resolution", default=None, help='balance resolution, e.g. "0.1 mg"')
     tr.add_argument("--noise", default=None, help='balance noise (SD), e.g. "0.5 mg"')
@@ -168,6 +172,26 @@ def _add_bench_parser(sub) -> None:  # type: ignore[no-untyped-def]
     occ.add_argument("--rates", default=None, help='a sweep, e.g. "0.5,1,5 mL/h"')
     occ.add_argument("--back-off", action="store_true", help="relieve pressure at the alarm")
     occ.add_argument("--no-purge", action="store_true", help="test an unpurged syringe")
+
+
+def _add_plot_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plot-format", default="png", metavar="FORMATS",
+                   help="figure files, comma-separated from png,svg,pdf (default png)")
+    p.add_argument("--dpi", type=int, default=110, help="PNG resolution (default 110)")
+
+
+def _plot_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--plot-format`` and ``--dpi`` as ``formats=`` / ``dpi=`` keywords (checked)."""
+    from pumpsim.plot import PLOT_FORMATS
+
+    formats = [f.strip().lower().lstrip(".") for f in args.plot_format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in PLOT_FORMATS]
+    if bad or not formats:
+        raise PumpsimError(f"--plot-format: {args.plot_format!r}; allowed: comma-separated "
+                           f"{', '.join(PLOT_FORMATS)}")  # fmt: skip
+    if not 30 <= args.dpi <= 1200:
+        raise PumpsimError(f"--dpi: must be between 30 and 1200, got {args.dpi}")
+    return {"formats": tuple(dict.fromkeys(formats)), "dpi": args.dpi}
 
 
 def _rate_list(text: str) -> list[float]:
@@ -200,6 +224,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     syringe = parse(args.syringe or "50 mL", "volume") if args.pump == "syringe" else None
     force = args.force or args.out is None  # pumpsim's own default folder: replaced
     check_output(out, force)
+    plot_opts = _plot_options(args)
     line = {k: v for k, v in (("compliance", args.compliance), ("resistance", args.resistance))
             if v is not None}  # fmt: skip
     if args.test == "trumpet":
@@ -218,7 +243,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             table.to_csv(tmp / "trumpet.csv", float_format="%.6g")
             b.graph.to_frame().to_csv(tmp / "startup.csv", index=False, float_format="%.6g")
             b.balance_log.to_csv(tmp / "balance.csv", index=False, float_format="%.10g")
-            paths = [out / p.relative_to(tmp) for p in save_trumpet_figures(b, tmp)]
+            paths = [out / p.relative_to(tmp)
+                     for p in save_trumpet_figures(b, tmp, **plot_opts)]  # fmt: skip
         print(f"{args.pump} at {rate:g} mL/h: A = {b.trumpet.A:+.3f} %")
         print(table.to_string(float_format=lambda x: f"{x:+.3f}"))
     else:
@@ -235,7 +261,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         table = bench.occlusion_table(results)
         with output_folder(out, force) as tmp:
             table.to_csv(tmp / "occlusion.csv", index=False, float_format="%.6g")
-            paths = [out / save_occlusion_figure(results, tmp).relative_to(tmp)]
+            first = save_occlusion_figure(results, tmp, **plot_opts)
+            paths = [out / first.relative_to(tmp)]
         with pd.option_context("display.width", 200):
             print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print("wrote " + ", ".join(str(p) for p in [*paths, out]))
@@ -264,6 +291,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("out") / args.scenario.stem
     force = args.force or args.out is None  # pumpsim's own default folder: replaced
     check_output(out, force)  # before the run, not after
+    plot_opts = _plot_options(args)
     plots = not args.no_plots and sc.output.plots  # the file's `output: {plots: false}` too
     if args.compare or (sc.compare and args.variant is None):
         from pumpsim.compare import run_comparison
@@ -272,7 +300,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with bar(f"{sc.name}: comparing arms", arms) as advance:
             comparison = run_comparison(args.scenario, seed=seed, controller=args.controller,
                                         progress=advance, **options)  # fmt: skip
-        comparison.save(out, plots=plots, force=force)
+        comparison.save(out, plots=plots, force=force, **plot_opts)
         if not args.quiet:
             _print_comparison(comparison.table(), f"{sc.name}: {len(comparison.results)} arms")
             print(f"wrote {out}/")
@@ -284,7 +312,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except PumpsimError as exc:
         raise PumpsimError(f"{args.scenario}: {exc}") from exc
     hl7 = _hl7_messages(result, args) if args.hl7_out is not None else None
-    result.save(out, plots=plots, force=force)
+    from pumpsim.io import write_result
+
+    write_result(result, out, plots=plots, force=force, **plot_opts)
     if hl7 is not None:
         from pumpsim.connect.hl7 import write_messages
 
@@ -461,6 +491,7 @@ def _cmd_routes(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("out") / "routes"
     force = args.force or args.out is None  # pumpsim's own default folder: replaced
     check_output(out, force)
+    plot_opts = _plot_options(args)
     routes = [r.strip() for r in args.routes.split(",")] if args.routes else None
     try:
         with bar(f"{args.dose} {args.drug} by route", len(routes) if routes else None) as step:
@@ -472,7 +503,7 @@ def _cmd_routes(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise PumpsimError(f"routes: {exc.args[0]}") from None
     thresholds = _threshold(args.threshold, args.drug)
-    comparison.save(out, thresholds, force=force)
+    comparison.save(out, thresholds, force=force, **plot_opts)
     _print_comparison(comparison.table(thresholds), comparison.results[
         next(iter(comparison.results))].scenario.name.split(" [")[0])  # fmt: skip
     for c in comparison.citations():

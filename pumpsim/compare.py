@@ -39,6 +39,13 @@ def time_above(time_s: np.ndarray, conc: np.ndarray, threshold: float) -> float:
     return float(np.sum(dt[conc[:-1] >= threshold]))
 
 
+#: (line style, marker) of the arms, in order: no two of the first six alike
+ARM_STYLES: tuple[tuple[Any, str], ...] = (
+    ("-", ""), ((0, (5, 2)), "o"), ((0, (1, 1.5)), "s"), ("-.", "^"),
+    ((0, (8, 2, 1, 2, 1, 2)), "D"), ((0, (3, 3)), "v"),
+)  # fmt: skip
+
+
 @dataclass
 class Comparison:
     """Results of several arms of one scenario, by arm name."""
@@ -98,12 +105,18 @@ class Comparison:
             out += [c for c in res.citations if c not in out]
         return out
 
-    def plot(self, drug: str | None = None, ax: Any = None, log: bool = False) -> Any:
+    def plot(self, drug: str | None = None, ax: Any = None, log: bool = False,
+             threshold: float | None = None) -> Any:  # fmt: skip
         """Plasma concentration of ``drug`` (default: the first) for every arm, one axes.
 
         ``log=True`` draws a logarithmic concentration axis, which shows absorption
-        and terminal phases that an IV peak would flatten.
+        and terminal phases that an IV peak would flatten. Each arm has its own
+        colour, line style and marker, so arms whose curves nearly coincide (IV and
+        IO) stay apart in print and for colour-blind readers. ``threshold`` (in the
+        drug's plasma unit) is drawn as a horizontal dashed line.
         """
+        from pumpsim.plot import display_unit
+
         drug = drug or self.drugs()[0]
         if ax is None:
             import matplotlib.pyplot as plt
@@ -112,48 +125,54 @@ class Comparison:
         else:
             fig = ax.figure
         unit = self._unit(drug)
-        for arm, res in self.results.items():
-            if drug not in res.summary["drugs"]:
-                continue
+        arms = [arm for arm, res in self.results.items() if drug in res.summary["drugs"]]
+        for i, arm in enumerate(arms):
+            res = self.results[arm]
             t = res.timeseries.index.to_numpy(dtype=float) / 60.0
-            ax.plot(t, res.timeseries[f"patient.{drug}.plasma[{unit}]"], label=arm)
+            ls, marker = ARM_STYLES[i % len(ARM_STYLES)]
+            ax.plot(t, res.timeseries[f"patient.{drug}.plasma[{unit}]"], label=arm, ls=ls,
+                    marker=marker, markevery=(0.02 * (i % 5), 0.1), ms=4,
+                    color=f"C{i % 10}", lw=1.4)  # fmt: skip
         ax.set_xlabel("time [min]")
-        ax.set_ylabel(f"{drug} plasma [{unit}]")
+        ax.set_ylabel(display_unit(f"{drug} plasma [{unit}]"))
         if log:
             ax.set_yscale("log")
             top = max(float(np.nanmax(line.get_ydata())) for line in ax.get_lines())
             ax.set_ylim(top * 1e-3, top * 2)
+        if threshold is not None:
+            ax.axhline(threshold, color="k", ls=(0, (6, 3)), lw=1.0, gid="threshold",
+                       label=display_unit(f"threshold {threshold:.4g} {unit}"))  # fmt: skip
         ax.grid(alpha=0.3)
         ax.legend(title="arm", fontsize="small")
         return fig
 
-    def figure(self, drug: str | None = None, fig: Any = None) -> Any:
-        """Linear and logarithmic panels side by side, titled, with the citations under them."""
+    def figure(self, drug: str | None = None, fig: Any = None,
+               threshold: float | None = None) -> Any:  # fmt: skip
+        """Linear and logarithmic panels side by side, titled, with the citations under them
+        (wrapped, never cut); ``threshold`` [plasma unit] drawn on both panels."""
+        from pumpsim.plot import add_citations
+
         drug = drug or self.drugs()[0]
         if fig is None:
             import matplotlib.pyplot as plt
 
             fig = plt.figure(figsize=(12, 5.5), layout="constrained")
         left, right = fig.subplots(1, 2)
-        self.plot(drug, ax=left)
+        self.plot(drug, ax=left, threshold=threshold)
         _clip_spikes(left, self._unit(drug))
-        self.plot(drug, ax=right, log=True)
+        self.plot(drug, ax=right, log=True, threshold=threshold)
         first = next(iter(self.results.values()))
         fig.suptitle(first.scenario.name.split(" [")[0], fontsize="medium")
-        cites = self.citations()
-        fig.text(0.01, 0.005, "\n".join(_short(c) for c in cites), fontsize="xx-small",
-                 va="bottom")  # fmt: skip
-        engine = fig.get_layout_engine()
-        if engine is not None:  # leave room under the axes for the citations
-            bottom = 0.03 + 0.02 * len(cites)
-            engine.set(rect=(0, bottom, 1, 1 - bottom))  # type: ignore[call-arg]
+        add_citations(fig, self.citations())
         return fig
 
     def save(self, out_dir: str | Path, thresholds: Mapping[str, float] | None = None,
-             plots: bool = True, force: bool = False) -> Path:  # fmt: skip
+             plots: bool = True, force: bool = False, formats: Sequence[str] = ("png",),
+             dpi: int = 110) -> Path:  # fmt: skip
         """Each arm's files under ``arms/<arm>/``, ``comparison.csv``, ``plots/comparison.png``,
         into the new or empty folder ``out_dir`` as a whole (see :func:`pumpsim.io.output_folder`;
-        ``force`` replaces an earlier pumpsim output)."""
+        ``force`` replaces an earlier pumpsim output). ``formats`` adds SVG / PDF copies of
+        each figure; ``dpi`` is the PNG resolution; ``thresholds`` are drawn."""
         from pumpsim.io import output_folder, write_files
 
         with output_folder(out_dir, force) as tmp:
@@ -164,11 +183,14 @@ class Comparison:
             if plots:
                 from matplotlib.figure import Figure
 
+                from pumpsim.plot import save_figure
+
                 (tmp / "plots").mkdir()
                 for drug in self.drugs():
-                    fig = self.figure(drug, fig=Figure(figsize=(12, 5.5), layout="constrained"))
+                    fig = self.figure(drug, fig=Figure(figsize=(12, 5.5), layout="constrained"),
+                                      threshold=(thresholds or {}).get(drug))  # fmt: skip
                     name = "comparison.png" if drug == self.drugs()[0] else f"comparison_{drug}.png"
-                    fig.savefig(tmp / "plots" / name, dpi=110)
+                    save_figure(fig, tmp / "plots" / name, formats, dpi)
         return Path(out_dir)
 
 
@@ -176,7 +198,7 @@ def _clip_spikes(ax: Any, unit: str, ratio: float = 5.0) -> None:
     """Keep the slower arms readable on a linear axis: when an arm peaks more than
     ``ratio`` times the median arm peak (IV and IO pushes against absorption routes),
     cap the axis at 1.3 x that median and name, with its peak, every arm it cuts."""
-    lines = ax.get_lines()
+    lines = [line for line in ax.get_lines() if line.get_gid() != "threshold"]
     peaks = [float(np.nanmax(line.get_ydata())) for line in lines]
     if len(peaks) < 3 or max(peaks) <= ratio * float(np.median(peaks)):
         return
@@ -184,13 +206,11 @@ def _clip_spikes(ax: Any, unit: str, ratio: float = 5.0) -> None:
     cut = [(line.get_label(), p) for line, p in zip(lines, peaks, strict=True) if p > cap]
     ax.set_ylim(0.0, cap)
     text = ", ".join(f"{arm} {p:.4g}" for arm, p in cut)
-    ax.text(0.98, 0.98, f"off scale: {text} {unit} (peaks; the log panel shows all)",
+    from pumpsim.plot import display_unit
+
+    ax.text(0.98, 0.98, display_unit(f"off scale: {text} {unit} (peaks; the log panel shows all)"),
             transform=ax.transAxes, ha="right", va="top", fontsize="x-small")  # fmt: skip
     ax.legend(title="arm", fontsize="small", loc="center right")
-
-
-def _short(citation: str) -> str:
-    return citation if len(citation) < 200 else citation[:197] + "..."
 
 
 def run_comparison(

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,9 +111,11 @@ def output_folder(target: str | Path, force: bool = False) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_files(result: Result, folder: Path, plots: bool = True) -> None:
+def write_files(result: Result, folder: Path, plots: bool = True,
+                formats: Sequence[str] = ("png",), dpi: int | None = None) -> None:  # fmt: skip
     """Write timeseries.csv, events.jsonl, summary.json, scenario.resolved.yaml and
-    plots/*.png into ``folder`` (created; no atomicity: see :func:`write_result`)."""
+    plots/*.png (and .svg / .pdf per ``formats``; PNG at ``dpi``) into ``folder``
+    (created; no atomicity: see :func:`write_result`)."""
     from pumpsim.scenario.load import dump_scenario
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,12 +132,16 @@ def write_files(result: Result, folder: Path, plots: bool = True) -> None:
     if plots:
         from pumpsim.plot import save_plots
 
-        save_plots(result, folder / "plots")
+        if dpi is None:
+            save_plots(result, folder / "plots", formats)
+        else:
+            save_plots(result, folder / "plots", formats, dpi)
 
 
 def write_result(result: Result, out_dir: str | Path, plots: bool = True,
-                 force: bool = False) -> Path:  # fmt: skip
+                 force: bool = False, formats: Sequence[str] = ("png",),
+                 dpi: int | None = None) -> Path:  # fmt: skip
     """Write a run's files into the new or empty folder ``out_dir`` (see :func:`output_folder`)."""
     with output_folder(out_dir, force) as tmp:
-        write_files(result, tmp, plots)
+        write_files(result, tmp, plots, formats, dpi)
     return Path(out_dir)

@@ -8,6 +8,8 @@ events marked.
 from __future__ import annotations
 
 import re
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +26,53 @@ __all__ = [
     "plot_vitals",
     "mark_events",
     "save_plots",
+    "save_figure",
+    "display_unit",
+    "add_citations",
+    "PLOT_FORMATS",
 ]
+
+#: file formats a figure can be written in (``--plot-format``)
+PLOT_FORMATS = ("png", "svg", "pdf")
+#: default resolution of PNG files [dots per inch]
+DEFAULT_DPI = 110
+_MICRO = re.compile(r"(?<![A-Za-z])u(?=(g|L|mol|m)(?![a-z]))")
+
+
+def display_unit(text: str) -> str:
+    """``ug/mL`` -> ``µg/mL`` for display (column names keep their ASCII units)."""
+    return _MICRO.sub("\u00b5", text)
+
+
+def save_figure(fig: Any, path: str | Path, formats: Sequence[str] = ("png",),
+                dpi: int = DEFAULT_DPI) -> list[Path]:  # fmt: skip
+    """Write ``fig`` as ``path`` with each suffix in ``formats`` (png, svg, pdf).
+
+    ``dpi`` sets the PNG resolution; SVG and PDF are vector files.
+    """
+    stem = Path(path).with_suffix("")
+    out = []
+    for fmt in formats:
+        if fmt not in PLOT_FORMATS:
+            raise ValueError(f"plot format {fmt!r}: allowed {', '.join(PLOT_FORMATS)}")
+        target = stem.with_suffix("." + fmt)
+        fig.savefig(target, dpi=dpi, format=fmt)
+        out.append(target)
+    return out
+
+
+def add_citations(fig: Any, lines: Sequence[str], fontsize: float = 6.0) -> Any:
+    """Citations under the axes, wrapped to the figure's width, never cut.
+
+    They are the figure's ``supxlabel``, so a constrained layout reserves
+    room for every line.
+    """
+    if not lines:
+        return None
+    width_in = float(fig.get_figwidth())
+    chars = max(40, int(width_in * 72.0 / (0.6 * fontsize)))  # a character ~0.6 em wide
+    text = "\n".join(textwrap.fill(line, chars, subsequent_indent="  ") for line in lines)
+    return fig.supxlabel(text, x=0.01, ha="left", fontsize=fontsize, linespacing=1.2)
 
 _COLUMN = re.compile(r"^(?P<path>.+)\[(?P<unit>.*)\]$")
 
@@ -122,7 +170,7 @@ def plot_concentrations(result: Result, ax: Any, drug: str) -> list[Any]:
                                            result.timeseries[cols[pcts[-1]]], alpha=0.25,
                                            color=h.get_color(),
                                            label=f"{kind} p{pcts[0]:g}-p{pcts[-1]:g}"))  # fmt: skip
-    ax.set_ylabel(f"{drug}\n[{', '.join(sorted(units))}]")
+    ax.set_ylabel(display_unit(f"{drug}\n[{', '.join(sorted(units))}]"))
     if handles:
         ax.legend(loc="upper right", fontsize="small")
     return handles
@@ -178,33 +226,106 @@ FAULT_MARKS: dict[str, Any] = {
 }
 
 
-def mark_events(result: Result, axes: list[Any]) -> list[Any]:
-    """Vertical lines at alarms (red) and scripted doses (grey) on every axis."""
+#: event marker categories: name in the legend -> colour of the dotted line
+EVENT_COLORS = {
+    "alarm": "tab:red",
+    "bolus": "0.4",
+    "occlusion": "tab:purple",
+    "bedside fault": "tab:brown",
+    "adverse reaction": "tab:orange",
+    "clinician / interlock": "tab:green",
+}
+
+
+def _event_mark(ev: Any) -> tuple[str, str] | None:
+    """(category, label) of an event record drawn on the overview, or None."""
+    if ev.kind == "alarm":
+        return "alarm", str(ev.details.get("alarm", "alarm"))
+    if ev.kind == "bolus":
+        return "bolus", f"bolus {ev.details.get('drug', '')}".strip()
+    if ev.kind in ("occlusion", "occlusion_cleared"):
+        return "occlusion", ev.kind.replace("_", " ")
+    if ev.kind in FAULT_MARKS:  # bedside faults (pumpsim.engine.faults)
+        return "bedside fault", str(FAULT_MARKS[ev.kind](ev.details))
+    if ev.kind == "adverse_reaction" and ev.details.get("phase") == "onset":
+        return "adverse reaction", str(ev.details.get("reaction", "reaction"))
+    if ev.source in ("clinician", "interlock") and ev.kind in ("action", "pause"):
+        # pumpsim.engine.clinician / .interlock
+        return "clinician / interlock", f"{ev.source} {ev.details.get('action', ev.kind)}"
+    return None
+
+
+def mark_events(result: Result, axes: list[Any], labels: bool = True) -> list[Any]:
+    """Dotted vertical lines at alarms, doses, faults and actions on every axis.
+
+    A legend above the panels names the colour of each kind of mark. With
+    ``labels``, each mark is named at the top of the first axis; marks closer
+    than a label's width share one label (e.g. ``alarm x3``), so no two labels
+    overprint. Call it after everything else is drawn: the labels are placed
+    from the laid-out axes.
+    """
     _, _, scale = _time_axis(result)
-    handles = []
+    handles: list[Any] = []
+    marks: list[tuple[float, str, str]] = []
     for ev in result.events:
-        if ev.kind == "alarm":
-            color, text = "tab:red", ev.details.get("alarm", "alarm")
-        elif ev.kind == "bolus":
-            color, text = "0.4", f"bolus {ev.details.get('drug', '')}"
-        elif ev.kind in ("occlusion", "occlusion_cleared"):
-            color, text = "tab:purple", ev.kind.replace("_", " ")
-        elif ev.kind in FAULT_MARKS:  # bedside faults (pumpsim.engine.faults)
-            color, text = "tab:brown", FAULT_MARKS[ev.kind](ev.details)
-        elif ev.kind == "adverse_reaction" and ev.details.get("phase") == "onset":
-            color, text = "tab:orange", str(ev.details.get("reaction", "reaction"))
-        elif ev.source in ("clinician", "interlock") and ev.kind in ("action", "pause"):
-            # pumpsim.engine.clinician / .interlock
-            color, text = "tab:green", f"{ev.source} {ev.details.get('action', ev.kind)}"
-        else:
+        mark = _event_mark(ev)
+        if mark is None:
             continue
+        x = ev.time_s / scale
+        marks.append((x, *mark))
         for ax in axes:
-            handles.append(ax.axvline(ev.time_s / scale, color=color, lw=0.8, ls=":"))
-        handles.append(
-            axes[0].annotate(text, (ev.time_s / scale, 1.0), xycoords=("data", "axes fraction"),
-                             fontsize="x-small", color=color, rotation=90, va="top", ha="right")
-        )  # fmt: skip
+            handles.append(ax.axvline(x, color=EVENT_COLORS[mark[0]], lw=0.8, ls=":"))
+    if not marks:
+        return handles
+    from matplotlib.lines import Line2D
+
+    kinds = [k for k in EVENT_COLORS if any(m[1] == k for m in marks)]
+    proxies = [Line2D([], [], color=EVENT_COLORS[k], lw=1.2, ls=":") for k in kinds]
+    fig = axes[0].figure
+    handles.append(fig.legend(proxies, kinds, loc="outside lower center", ncols=len(kinds),
+                              fontsize="small", frameon=False, title="event marks",
+                              title_fontsize="small", alignment="left"))  # fmt: skip
+    if labels:
+        handles += _event_labels(axes[0], sorted(marks, key=lambda m: m[0]))
     return handles
+
+
+def _event_labels(ax: Any, marks: list[tuple[float, str, str]]) -> list[Any]:
+    """Rotated labels at the top of ``ax``; marks within a label's width share one."""
+    from collections import Counter
+
+    fig = ax.figure
+    fig.draw_without_rendering()  # lay the figure out: axes in their final place
+    fontsize = 7.0
+    line_px = fontsize * 1.35 * fig.dpi / 72.0  # width of a rotated one-line label
+    box = ax.get_window_extent()
+    max_chars = max(8, int(0.95 * box.height / (0.6 * fontsize * fig.dpi / 72.0)))
+    lo, hi = sorted(ax.get_xlim())
+    groups: list[list[tuple[float, str, str]]] = []
+    anchor = -np.inf
+    for m in marks:
+        if not lo <= m[0] <= hi:
+            continue
+        px = float(ax.transData.transform((m[0], 0.0))[0])
+        if groups and px - anchor < 1.25 * line_px:
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+            anchor = px
+    out = []
+    for group in groups:
+        counts = Counter(text for _, _, text in group)
+        parts = [t if n == 1 else f"{t} x{n}" for t, n in counts.items()]
+        text = ", ".join(parts)
+        if len(text) > max_chars:
+            text = text[: max_chars - 3].rstrip(", ") + "..."
+        colors = {EVENT_COLORS[kind] for _, kind, _ in group}
+        color = colors.pop() if len(colors) == 1 else "0.15"
+        out.append(ax.annotate(text, (group[0][0], 1.0), xycoords=("data", "axes fraction"),
+                               xytext=(-1.5, -2.0), textcoords="offset points",
+                               fontsize=fontsize, color=color, rotation=90, va="top", ha="right",
+                               gid="event-label", annotation_clip=False))  # fmt: skip
+    return out
 
 
 def _panels(result: Result) -> tuple[bool, list[str]]:
@@ -247,7 +368,6 @@ def overview(result: Result, fig: Any = None) -> Any:
     if has_vitals:
         plot_vitals(result, axes[i])
         i += 1
-    mark_events(result, axes)
     _, label, _ = _time_axis(result)
     axes[-1].set_xlabel(label)
     for ax in axes:
@@ -256,27 +376,26 @@ def overview(result: Result, fig: Any = None) -> Any:
     cites = result.summary.get("drugs", {})
     models = ", ".join(f"{d}: {v['model']}" for d, v in cites.items())
     if models:
-        fig.text(0.01, 0.002, f"PK models - {models}", fontsize="x-small", va="bottom")
+        add_citations(fig, [f"PK models - {models}"])
+    mark_events(result, axes)  # last: its labels are placed from the laid-out axes
     return fig
 
 
-def save_plots(result: Result, folder: str | Path) -> list[Path]:
+def save_plots(result: Result, folder: str | Path, formats: Sequence[str] = ("png",),
+               dpi: int = DEFAULT_DPI) -> list[Path]:  # fmt: skip
     """Write ``overview.png`` into ``folder`` (and ``tci.png`` / ``bis.png`` for TCI and
-    BIS runs, :mod:`pumpsim.plot_tci`)."""
+    BIS runs, :mod:`pumpsim.plot_tci`); each also as SVG / PDF if ``formats`` asks."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figure list
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    fig = overview(result, fig=Figure(figsize=_figsize(result), layout="constrained"))
-    path = folder / "overview.png"
-    fig.savefig(path, dpi=110)
-    paths = [path]
+    fig = overview(result, fig=Figure(figsize=_figsize(result), layout="constrained", dpi=dpi))
+    paths = save_figure(fig, folder / "overview.png", formats, dpi)
     from pumpsim.plot_tci import bis_figure, has_bis, has_tci, tci_figure  # TCI, closed loop
 
     for name, wanted, draw, size in (("tci", has_tci, tci_figure, (10.0, 4.2)),
                                      ("bis", has_bis, bis_figure, (9.0, 6.0))):  # fmt: skip
         if wanted(result):
-            draw(result, Figure(figsize=size, layout="constrained")).savefig(
-                folder / f"{name}.png", dpi=110)  # fmt: skip
-            paths.append(folder / f"{name}.png")
+            paths += save_figure(draw(result, Figure(figsize=size, layout="constrained")),
+                                 folder / f"{name}.png", formats, dpi)  # fmt: skip
     return paths

@@ -96,7 +96,7 @@ def plot_trumpet(bench: TrumpetBench, ax: Any) -> list[Any]:
 def plot_occlusion(results: Sequence[OcclusionBench], ax: Any) -> list[Any]:
     """Pressure [mmHg] against time since the occlusion [min], alarms marked."""
     handles: list[Any] = []
-    for r in results:
+    for i, r in enumerate(results):
         ts = r.timeseries
         t = (ts.index.to_numpy(dtype=float) - r.occluded_at_s) / 60.0
         keep = (t >= -5) & (ts.index.to_numpy(dtype=float) <= r.released_at_s + 60)
@@ -108,8 +108,10 @@ def plot_occlusion(results: Sequence[OcclusionBench], ax: Any) -> list[Any]:
             handles.append(ax.plot([ta], [r.threshold_mmhg], "x", color=line.get_color(), ms=9,
                                    mew=2)[0])  # fmt: skip
             handles.append(ax.annotate(f"alarm at {ta:.1f} min", (ta, r.threshold_mmhg),
-                                       textcoords="offset points", xytext=(-8, -14), ha="right",
-                                       fontsize="small", color=line.get_color()))  # fmt: skip
+                                       textcoords="offset points", xytext=(-8, -14 - 12 * (i % 4)),
+                                       ha="right", fontsize="small", color=line.get_color(),
+                                       bbox={"boxstyle": "round,pad=0.15", "fc": "white",
+                                             "ec": "none", "alpha": 0.85}))  # fmt: skip
     if results:
         handles.append(
             ax.axhline(
@@ -154,9 +156,14 @@ def plot_release(results: Sequence[OcclusionBench], ax: Any) -> list[Any]:
     return handles
 
 
-def save_trumpet_figures(bench: TrumpetBench, folder: str | Path) -> list[Path]:
-    """Write ``startup.png`` and ``trumpet.png`` into ``folder``."""
+def save_trumpet_figures(
+    bench: TrumpetBench, folder: str | Path, formats: Sequence[str] = ("png",), dpi: int = 110
+) -> list[Path]:
+    """Write ``startup.png`` and ``trumpet.png`` into ``folder`` (and .svg / .pdf copies
+    per ``formats``; PNG at ``dpi``)."""
     from matplotlib.figure import Figure
+
+    from pumpsim.plot import save_figure
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -164,14 +171,17 @@ def save_trumpet_figures(bench: TrumpetBench, folder: str | Path) -> list[Path]:
     for name, draw in (("startup.png", plot_startup), ("trumpet.png", plot_trumpet)):
         fig = Figure(figsize=(8, 4.5), layout="constrained")
         draw(bench, fig.add_subplot())
-        fig.savefig(folder / name, dpi=110)
-        paths.append(folder / name)
+        paths += save_figure(fig, folder / name, formats, dpi)
     return paths
 
 
-def save_occlusion_figure(results: Sequence[OcclusionBench], folder: str | Path) -> Path:
-    """Write ``occlusion.png`` (pressure ramps and alarms; release bolus) into ``folder``."""
+def save_occlusion_figure(results: Sequence[OcclusionBench], folder: str | Path,
+                          formats: Sequence[str] = ("png",), dpi: int = 110) -> Path:  # fmt: skip
+    """Write ``occlusion.png`` (pressure ramps and alarms; release bolus) into ``folder``
+    (and .svg / .pdf copies per ``formats``; PNG at ``dpi``); returns the first file."""
     from matplotlib.figure import Figure
+
+    from pumpsim.plot import save_figure
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -179,6 +189,4 @@ def save_occlusion_figure(results: Sequence[OcclusionBench], folder: str | Path)
     top, bottom = fig.subplots(2, 1)
     plot_occlusion(results, top)
     plot_release(results, bottom)
-    path = folder / "occlusion.png"
-    fig.savefig(path, dpi=110)
-    return path
+    return save_figure(fig, folder / "occlusion.png", formats, dpi)[0]

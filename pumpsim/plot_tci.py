@@ -55,7 +55,7 @@ def tci_figure(result: Any, fig: Any) -> Any:
         ax.plot(t, ts[pred], color="C3", ls="--", label="pump's prediction")
         ax.plot(t, ts[f"pump.{pid}.tci.target[{unit}]"], color="k", lw=0.8, ls=":",
                 label="target")  # fmt: skip
-        ax.set_ylabel(f"{drug} plasma [{unit}]")
+        ax.set_ylabel(f"{drug} plasma [{unit}]".replace("[ug/", "[µg/"))
         ax.set_xlabel("time [min]")
         ax.set_title(f"pump {pid}: TCI prediction against the patient", fontsize="small")
         ax.legend(fontsize="x-small", loc="lower right")
@@ -103,10 +103,10 @@ def bis_figure(result: Any, fig: Any) -> Any:
         target = f"pump.{p.id}.tci.target[ug/mL]"
         if target in ts:
             twin = rate.twinx()
-            twin.plot(t, ts[target], color="k", ls=":", label="TCI target [ug/mL]")
+            twin.plot(t, ts[target], color="k", ls=":", label="TCI target [µg/mL]")
             twin.plot(t, ts["patient.propofol.effect[ug/mL]"], color="C1", lw=0.8,
-                      label="effect site [ug/mL]")  # fmt: skip
-            twin.set_ylabel("propofol [ug/mL]")
+                      label="effect site [µg/mL]")  # fmt: skip
+            twin.set_ylabel("propofol [µg/mL]")
             twin.legend(fontsize="x-small", loc="upper right")
     rate.set_ylabel("propofol\nflow [mL/h]")
     rate.set_xlabel("time [min]")
