@@ -32,7 +32,7 @@ def test_one_blas_thread_inside_and_the_user_setting_after() -> None:
     assert "threads" in blas_summary()
 
 
-def test_run_scope_freezes_only_its_own_and_gives_back() -> None:
+def test_run_scope_freezes_only_its_own_and_gives_back(monkeypatch) -> None:
     assert gc.get_freeze_count() == 0
     with run_scope():
         assert gc.get_freeze_count() > 0
@@ -40,11 +40,12 @@ def test_run_scope_freezes_only_its_own_and_gives_back() -> None:
     assert gc.get_freeze_count() == 0
     simulate(SCENARIO)
     assert gc.get_freeze_count() == 0
-    gc.freeze()  # a program that froze objects itself: left exactly as it was
-    try:
-        frozen = gc.get_freeze_count()
-        with run_scope():
-            assert gc.get_freeze_count() == frozen
-        assert gc.get_freeze_count() == frozen
-    finally:
-        gc.unfreeze()
+    # a program that froze objects itself is left exactly as it was: run_scope neither
+    # freezes nor unfreezes (spied, since frozen objects other threads free change the count)
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: 1234)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    with run_scope():
+        pass
+    assert calls == []
