@@ -20,6 +20,7 @@ Import — ``--controller fmu:path/to/controller.fmu`` (:func:`controller_factor
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import shutil
@@ -30,7 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from pumpsim.errors import PumpsimError
-from pumpsim.pump.controller import ControllerError, Hardware, OperatorInput, PumpConfig, SensorEvent
+from pumpsim.pump.controller import (
+    ControllerError,
+    Hardware,
+    OperatorInput,
+    PumpConfig,
+    SensorEvent,
+)
 
 __all__ = [
     "DEFAULT_STEP",
@@ -106,11 +113,11 @@ class FmiError(PumpsimError):
     """An FMU that cannot be exported, loaded or stepped (one line: which, and why)."""
 
 
-def _fmi_import(what: str) -> None:
+def _fmi_import(what: str, module: str = "fmpy") -> None:
     try:
-        import fmpy  # noqa: F401
+        importlib.import_module(module)
     except ImportError as exc:
-        raise FmiError(f"{what} needs the fmi extra: pip install \"pumpsim[fmi]\" ({exc})") from None
+        raise FmiError(f'{what} needs the fmi extra: pip install "pumpsim[fmi]" ({exc})') from None
 
 
 # == export: the plant ==========================================================================
@@ -200,7 +207,7 @@ def export_plant(scenario: str | Path, out: str | Path) -> Path:
     ScenarioError
         The scenario is invalid (checked before anything is written).
     """
-    _fmi_import("fmu export")
+    _fmi_import("fmu export", "pythonfmu")
     from pythonfmu.builder import FmuBuilder
 
     from pumpsim.connect.session import _raw_scenario
@@ -395,10 +402,7 @@ class FmuController:
     def on_timer(self, hw: Hardware, name: str) -> None:
         if name == "fmi_step":
             hw.set_timer("fmi_step", hw.now + self.factory.step)
-        self._step(hw)
-        if name == "fmi_occlusion" and self.config.occlusion_limit is not None:
-            # re-armed once the pressure has fallen again (watched again at the next start)
-            pass
+        self._step(hw)  # "fmi_occlusion" fires once; it is watched again at the next start
 
     def on_sensor(self, hw: Hardware, event: SensorEvent) -> None:
         if event.kind == "air":
@@ -430,10 +434,9 @@ def _free(fmu: Any) -> None:
         fmu.terminate()
     except Exception:
         pass
-    try:
-        fmu.freeInstance()
-    except Exception:
-        pass
+    # not fmi2FreeInstance: freeing a pythonfmu instance (its Python objects) from a garbage
+    # collection in the same interpreter corrupts the heap; the instance is released with
+    # the process
 
 
 def controller_factory(spec: str) -> FmuFactory:

@@ -1,4 +1,4 @@
-"""The pythonfmu slave inside an FMU built by ``pumpsim fmu export`` (see :mod:`pumpsim.connect.fmi`).
+"""The pythonfmu slave inside an FMU built by ``pumpsim fmu export`` (:mod:`pumpsim.connect.fmi`).
 
 This file is copied into the FMU and runs on the host's Python, which must have
 pumpsim (and pythonfmu) installed. The scenario is the FMU resource ``scenario.json``.
@@ -35,8 +35,8 @@ class PumpsimPlant(Fmi2Slave):
                            ("infused", "volume the mechanism delivered [mL]"),
                            ("pressure", "downstream line pressure [mmHg]"),
                            ("reservoir", "volume left in the syringe or container [mL]"),
-                           ("plasma", "plasma concentration of the pump's drug "
-                                      "(the drug's plasma unit, see the FMU's scenario)")):  # fmt: skip
+                           ("plasma", "plasma concentration of the pump's drug (its "
+                                      "plasma unit, see the FMU's scenario)")):  # fmt: skip
             self.register_variable(Real(name, causality=Fmi2Causality.output,
                                         variability=Fmi2Variability.continuous,
                                         description=text))  # fmt: skip
