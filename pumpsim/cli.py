@@ -77,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "controller raises, 2 if an oracle raises); writes report.md, "
                          "report.json, junit.xml")  # fmt: skip
     ver.add_argument("--controller", default=None, metavar="MODULE:CLASS",
-                     help="controller under test: MODULE:CLASS, 'exec:COMMAND ARGS' or "
-                          "tcp://HOST:PORT (default: pumpsim's reference)")  # fmt: skip
+                     help="controller under test: MODULE:CLASS, 'exec:COMMAND ARGS', "
+                          "tcp://HOST:PORT or fmu:PATH.fmu (default: the reference)")  # fmt: skip
     ver.add_argument("--out", type=Path, default=None,
                      help="report folder (default: out/verify-<controller>)")  # fmt: skip
     ver.add_argument("--quiet", action="store_true", help="print nothing but failures")

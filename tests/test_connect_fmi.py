@@ -137,3 +137,20 @@ def test_bad_specs(tmp_path: Path) -> None:
         load_controller(f"fmu:{bad}?step=-1")
 
 
+
+
+def test_export_bad_input_writes_nothing(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from pumpsim.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PLANT.replace("kind: volumetric", "kind: magic"))
+    out = tmp_path / "plant.fmu"
+    assert main(["fmu", "export", str(bad), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: pumps[0].kind" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    none = tmp_path / "none.yaml"
+    none.write_text("name: x\nduration: 1 min\npumps: []\n")
+    assert main(["fmu", "export", str(none), "--out", str(out)]) == 1
+    assert not out.exists()

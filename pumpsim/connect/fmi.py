@@ -211,10 +211,14 @@ def export_plant(scenario: str | Path, out: str | Path) -> Path:
     from pythonfmu.builder import FmuBuilder
 
     from pumpsim.connect.session import _raw_scenario
+    from pumpsim.errors import ScenarioError
     from pumpsim.scenario import load_scenario
 
     raw = plant_scenario(_raw_scenario(Path(scenario)))
-    load_scenario(dict(raw))  # invalid: ScenarioError, nothing written
+    try:
+        load_scenario(dict(raw))  # invalid: ScenarioError, nothing written
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems, str(scenario)) from None
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="pumpsim-fmu-") as tmp:
         res = Path(tmp) / "scenario.json"
