@@ -72,7 +72,8 @@ FMU_INPUTS = {
     "time": "sim time [s]",
     "pressure_downstream": "downstream line pressure [mmHg]",
     "pressure_upstream": "upstream line pressure [mmHg]",
-    "infused": "volume delivered by the mechanism [mL]",
+    "infused": "volume delivered by the mechanism since the run started [mL]",
+    "infused_program": "volume delivered since the current program was set [mL]",
     "reservoir": f"volume left [mL] ({UNLIMITED:g} for an unlimited source)",
     "occlusion": "1 while the downstream pressure is at or above the pump's occlusion_limit",
     "air": "1 once a bubble at or above the pump's air_limit passed (latched until start)",
@@ -304,6 +305,7 @@ class FmuController:
         self.active: set[str] = set()
         self.rate = 0.0
         self.state = ""
+        self.program_base = 0.0  # infused [mL] when the current program was set
 
     # -- FMI plumbing ---------------------------------------------------------------------
     def _set(self, values: Mapping[str, float]) -> None:
@@ -340,6 +342,7 @@ class FmuController:
         reservoir = hw.reservoir
         self.inputs.update(time=hw.now, pressure_downstream=p,
                            pressure_upstream=hw.pressure("upstream"), infused=hw.infused,
+                           infused_program=hw.infused - self.program_base,
                            reservoir=reservoir if math.isfinite(reservoir) else UNLIMITED,
                            occlusion=float(limit is not None and p >= limit))  # fmt: skip
 
@@ -385,9 +388,9 @@ class FmuController:
                 hw.log("alarm_cleared", alarm=kind)
 
     def _arm_vtbi(self, hw: Hardware) -> None:
-        vtbi = self.inputs.get("vtbi", 0.0)
-        if vtbi > 0 and hw.infused < vtbi:
-            hw.watch_volume("fmi_vtbi", vtbi)
+        end = self.program_base + self.inputs.get("vtbi", 0.0)
+        if end > self.program_base and hw.infused < end:
+            hw.watch_volume("fmi_vtbi", end)
 
     # -- the controller interface ---------------------------------------------------------
     def on_start(self, hw: Hardware) -> None:
@@ -430,6 +433,7 @@ class FmuController:
             first = event.details["program"][0]
             self.inputs["program_rate"] = (getattr(first, "rate", None) or 0.0) * 3600.0
             self.inputs["vtbi"] = getattr(first, "vtbi", None) or 0.0
+            self.program_base = hw.infused
         self._step(hw)
 
 
