@@ -165,11 +165,15 @@ def plant_scenario(raw: Mapping[str, Any]) -> dict[str, Any]:
 class Plant:
     """A scenario's first pump, line and patient advanced step by step at a commanded rate."""
 
-    def __init__(self, scenario: Mapping[str, Any]) -> None:
+    def __init__(self, scenario: Mapping[str, Any], until: float | None = None) -> None:
+        """``until``: run to at least this time [s] (the master's stop time), extending the
+        scenario's duration if it is shorter."""
         from pumpsim.engine.simulation import Simulation
         from pumpsim.scenario import load_scenario
 
         sc = load_scenario(dict(scenario))
+        if until is not None and until > float(sc.duration):  # type: ignore[arg-type]
+            sc = load_scenario({**scenario, "duration": f"{float(until)!r} s"})
         self.follower = RateFollower()
         self.sim = Simulation(sc, controller=lambda config: self.follower)
         pump = sc.pumps[0]
@@ -293,7 +297,8 @@ class FmuController:
                              modelIdentifier=md.coSimulation.modelIdentifier,
                              instanceName=config.pump_id)  # fmt: skip
         self.fmu.instantiate()
-        self._finalizer = weakref.finalize(self, _free, self.fmu)
+        python_fmu = (md.generationTool or "").lower().startswith("pythonfmu")
+        self._finalizer = weakref.finalize(self, _free, self.fmu, not python_fmu)
         self._finalizer.atexit = False  # freeing an FMU while Python exits can crash it
         self.t = 0.0
         first = config.program[0] if config.program else None
@@ -437,14 +442,15 @@ class FmuController:
         self._step(hw)
 
 
-def _free(fmu: Any) -> None:
+def _free(fmu: Any, free: bool) -> None:
     try:
         fmu.terminate()
+        if free:
+            fmu.freeInstance()
     except Exception:
         pass
-    # not fmi2FreeInstance: freeing a pythonfmu instance (its Python objects) from a garbage
-    # collection in the same interpreter corrupts the heap; the instance is released with
-    # the process
+    # a pythonfmu FMU is not freed: freeing its instance (Python objects) from a garbage
+    # collection in the same interpreter corrupts the heap; it is released with the process
 
 
 def controller_factory(spec: str) -> FmuFactory:

@@ -28,6 +28,7 @@ class PumpsimPlant(Fmi2Slave):
         self.reservoir = 0.0
         self.plasma = 0.0
         self._plant: Any = None
+        self._stop_time: float | None = None
         self.register_variable(Real("motor_rate", causality=Fmi2Causality.input,
                                     variability=Fmi2Variability.continuous,
                                     description="commanded motor rate [mL/h]"))  # fmt: skip
@@ -45,10 +46,14 @@ class PumpsimPlant(Fmi2Slave):
         path = Path(self.resources or ".") / "scenario.json"
         return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
+    def setup_experiment(self, start_time: float, stop_time: float | None,
+                         tolerance: float | None) -> None:  # fmt: skip
+        self._stop_time = stop_time
+
     def exit_initialization_mode(self) -> None:
         from pumpsim.connect.fmi import Plant
 
-        self._plant = Plant(self._scenario())
+        self._plant = Plant(self._scenario(), until=self._stop_time)
         self._plant.start(self.motor_rate)  # the input's value at the start time
         self._publish(self._plant.outputs())
 
