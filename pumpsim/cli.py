@@ -80,11 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "controller raises, 2 if an oracle raises); writes report.md, "
                          "report.json, junit.xml")  # fmt: skip
     ver.add_argument("--controller", default=None, metavar="MODULE:CLASS",
-                     help="controller under test: MODULE:CLASS, 'exec:COMMAND ARGS' or "
-                          "tcp://HOST:PORT (default: pumpsim's reference)")  # fmt: skip
+                     help="controller under test: MODULE:CLASS, 'exec:COMMAND ARGS', "
+                          "tcp://HOST:PORT or fmu:PATH.fmu (default: the reference)")  # fmt: skip
     ver.add_argument("--out", type=Path, default=None,
                      help="report folder (default: out/verify-<controller>)")  # fmt: skip
     ver.add_argument("--quiet", action="store_true", help="print nothing but failures")
+
+    fmu = sub.add_parser("fmu", help="FMI 2.0 co-simulation (the fmi extra)")
+    fmu_sub = fmu.add_subparsers(dest="fmu_command", metavar="COMMAND", required=True)
+    fmu_exp = fmu_sub.add_parser("export", help="the plant (first pump, line, patient) of a "
+                                 "scenario as a co-simulation FMU; input motor_rate [mL/h]")
+    fmu_exp.add_argument("scenario", type=Path)
+    fmu_exp.add_argument("--out", type=Path, default=Path("plant.fmu"), help="default plant.fmu")
 
     val = sub.add_parser("validate", help="check a scenario file; exit 1 with its problems")
     val.add_argument("scenario", type=Path)
@@ -605,6 +612,13 @@ def _cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fmu(args: argparse.Namespace) -> int:
+    from pumpsim.connect.fmi import export_plant
+
+    print(export_plant(args.scenario, args.out))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -615,7 +629,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "verify": _cmd_verify,
                 "models": _cmd_models, "bench": _cmd_bench, "schema": _cmd_schema,
                 "serve": _cmd_serve,
-                "figure": _cmd_figure, "app": _cmd_app}  # fmt: skip
+                "figure": _cmd_figure, "app": _cmd_app, "fmu": _cmd_fmu}  # fmt: skip
     from pumpsim.sweep.cli import cmd_sweep, cmd_ward, ward_aware  # run/validate take wards
 
     handlers.update(sweep=cmd_sweep, ward=cmd_ward, run=ward_aware("run", _cmd_run),

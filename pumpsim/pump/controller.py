@@ -370,6 +370,7 @@ BUILTIN_CONTROLLERS = {
 CONTROLLER_SCHEMES = {
     "exec:": "pumpsim.connect.external:controller_factory",
     "tcp://": "pumpsim.connect.external:controller_factory",
+    "fmu:": "pumpsim.connect.fmi:controller_factory",
 }
 
 
@@ -377,7 +378,8 @@ def load_controller(spec: str) -> ControllerFactory:
     """Import a controller factory named ``"package.module:Name"`` (or
     ``"path/to/file.py:Name"``, or a short name in :data:`BUILTIN_CONTROLLERS`), or
     reach one in another process: ``"exec:./my_firmware args"``, ``"tcp://127.0.0.1:PORT"``
-    (:data:`CONTROLLER_SCHEMES`, :mod:`pumpsim.connect.external`).
+    (:data:`CONTROLLER_SCHEMES`, :mod:`pumpsim.connect.external`), or a co-simulation
+    FMU: ``"fmu:path/to/controller.fmu"`` (:mod:`pumpsim.connect.fmi`).
 
     The object found is called with each pump's :class:`PumpConfig` and must
     return a :class:`Controller`; a controller class is such a factory.
