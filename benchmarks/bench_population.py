@@ -27,8 +27,6 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import peers  # noqa: E402
@@ -63,18 +61,11 @@ def morphine_population(n: int) -> dict:
 
 
 def peer_cases(n: int, seed: int = 1) -> list[dict]:
-    """``n`` adult patients with varied covariates (the peers' only way to vary them)."""
-    rng = np.random.default_rng(seed)
-    cases = []
-    for _ in range(n):
-        w = float(rng.uniform(55, 95))
-        cases.append({
-            "drug": "propofol", "model": "schnider", "opioids": False,
-            "patient": {"age_y": float(rng.uniform(25, 75)), "weight_kg": w,
-                        "height_cm": float(rng.uniform(160, 190)), "sex": "male"},
-            "infusion": [(0, 3600, 10.0 * w / 60.0)], "duration_s": 7200,
-        })  # fmt: skip
-    return cases
+    """``n`` adult patients with varied covariates (the peers' only way to vary them);
+    the same cases ``bench_all.py`` gives the peers (``peer_times.population_cases``)."""
+    from peer_times import population_cases
+
+    return population_cases(n, seed)
 
 
 def case_one(peer_patients: int) -> None:
