@@ -222,3 +222,15 @@ def test_cli_sweep_writes_then_resumes(tmp_path, capsys) -> None:
     assert main([*args, "--quiet"]) == 0
     assert main(args) == 0
     assert "0 points run, 2 already written" in capsys.readouterr().out
+
+
+def test_sweep_refuses_a_folder_of_the_users_files(tmp_path) -> None:
+    """A sweep writes into a new or empty folder, or resumes its own; never among other files."""
+    from pumpsim.sweep.store import ManifestMismatch, SweepStore
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(ManifestMismatch, match="not empty and holds no pumpsim sweep"):
+        SweepStore(mine).open({"scenario_sha256": "x"})
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]

@@ -8,6 +8,7 @@ expected time below is worked out in the comment next to it.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +206,23 @@ def test_every_ward_file_has_a_purpose_validates_and_runs(path, capsys) -> None:
     assert main(["validate", str(path)]) == 0
     assert "valid ward" in capsys.readouterr().out
     assert main(["run", str(path), "--quiet"]) == 0  # `pumpsim run` takes a ward too
+
+
+def test_ward_out_never_mixes_with_the_users_files(tmp_path, capsys) -> None:
+    """`pumpsim ward --out` follows `pumpsim run`'s rules: a folder of someone else's files
+    is refused and untouched; an earlier pumpsim output is replaced only with --force."""
+    from pumpsim.cli import main
+
+    ward = str(Path(__file__).resolve().parents[1] / "scenarios" / "ward_medsurg_30beds.yaml")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    assert main(["ward", ward, "--out", str(mine), "--quiet"]) == 1
+    assert "did not write it" in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    out = tmp_path / "out"
+    assert main(["ward", ward, "--out", str(out), "--quiet"]) == 0
+    assert (out / "burden.csv").is_file()
+    assert main(["ward", ward, "--out", str(out), "--quiet"]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["ward", ward, "--out", str(out), "--quiet", "--force"]) == 0

@@ -34,6 +34,8 @@ def add_parsers(sub: Any) -> None:
     wd.add_argument("scenario", type=Path)
     wd.add_argument("--seed", type=int, default=None, help="random seed (default: scenario's)")
     wd.add_argument("--out", type=Path, default=None, help="write burden.csv, alarms.csv here")
+    wd.add_argument("--force", action="store_true",
+                    help="replace an earlier pumpsim output in --out")
     wd.add_argument("--quiet", action="store_true")
 
 
@@ -62,10 +64,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_ward(args: argparse.Namespace) -> int:
     from pumpsim.ward import load_ward, simulate_ward
 
+    from pumpsim.io import check_output
+
     ward = load_ward(args.scenario)
+    if args.out is not None:
+        check_output(args.out, args.force)  # refused before the run, not after
     result = simulate_ward(ward, seed=args.seed)
     if args.out is not None:
-        result.write(args.out)
+        result.write(args.out, force=args.force)
     if not args.quiet:
         print(result.report())
         if args.out is not None:

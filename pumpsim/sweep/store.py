@@ -63,6 +63,12 @@ class SweepStore:
             Naming the first field that differs.
         """
         path = self.out / MANIFEST
+        if not path.is_file() and self.out.is_dir() and any(self.out.iterdir()):
+            raise ManifestMismatch(
+                f"{self.out}: the folder is not empty and holds no pumpsim sweep; pumpsim "
+                "writes a sweep only into a new or empty folder (or resumes its own): give "
+                "another --out"
+            )
         if path.is_file():
             old = json.loads(path.read_text(encoding="utf-8"))
             for key in manifest:

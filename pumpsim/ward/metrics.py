@@ -129,16 +129,22 @@ class WardResult:
                  f"max {c['nurse_utilisation_max']:.1%}; walked {c['walked_km']:.1f} km"]
         return "\n".join(lines)
 
-    def write(self, out: str | Path) -> None:
-        """``burden.csv``, ``costs.json``, ``calls.csv`` and ``alarms.csv`` in ``out``."""
+    def write(self, out: str | Path, force: bool = False) -> None:
+        """``burden.csv``, ``costs.json``, ``calls.csv`` and ``alarms.csv`` in ``out``.
+
+        Written whole into a fresh folder and renamed into place
+        (:func:`pumpsim.io.output_folder`): a folder of someone else's files is never
+        touched, and an earlier pumpsim output is replaced only with ``force``.
+        """
         import json
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        self.burden().to_csv(out / "burden.csv", index=False, float_format="%.6g")
-        self.calls().to_csv(out / "calls.csv", index=False, float_format="%.6g")
-        self.alarms().to_csv(out / "alarms.csv", index=False, float_format="%.6g")
-        (out / "costs.json").write_text(json.dumps(self.costs(), indent=2) + "\n")
+        from pumpsim.io import output_folder
+
+        with output_folder(out, force) as folder:
+            self.burden().to_csv(folder / "burden.csv", index=False, float_format="%.6g")
+            self.calls().to_csv(folder / "calls.csv", index=False, float_format="%.6g")
+            self.alarms().to_csv(folder / "alarms.csv", index=False, float_format="%.6g")
+            (folder / "costs.json").write_text(json.dumps(self.costs(), indent=2) + "\n")
 
 
 def _q(values: np.ndarray, p: float) -> float:
