@@ -62,9 +62,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_ward(args: argparse.Namespace) -> int:
-    from pumpsim.ward import load_ward, simulate_ward
-
     from pumpsim.io import check_output
+    from pumpsim.ward import load_ward, simulate_ward
 
     ward = load_ward(args.scenario)
     if args.out is not None:
