@@ -121,6 +121,14 @@ def _containment(control_id: str, ts: str, dev: str) -> list[str]:
             f"OBX|3||{_code(CHANNEL)}|1.1.1.0|||||||X|||{ts}||||{dev}"]  # fmt: skip
 
 
+def _metric(n: int, sub: int, signal: str, value: str, unit: str, ts: str, dev: str) -> str:
+    """A numeric metric OBX on the delivery channel (OBX-4 ``1.1.1.<sub>``), coded by the
+    one code table."""
+    row, u = SIGNALS[signal], UNIT_CODES[unit]
+    return (f"OBX|{n}|NM|{row.mdc}^{row.term}^MDC|1.1.1.{sub}|{value}|"
+            f"{u.mdc}^{u.term}^MDC|||||R|||{ts}||||{dev}")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class DeviceData:
     """One pump's reading for PCD-01: rate [mL/h], VTBI [mL] (None: not set), infused [mL]."""
@@ -146,14 +154,10 @@ def device_message(data: DeviceData, settings: Hl7Settings, control_id: str) -> 
     ]
     if data.vtbi_ml is not None:
         metrics.insert(1, ("vtbi[mL]", f"{data.vtbi_ml:.6g}", "mL"))
-    n = 3
-    for sub, (signal, value, unit) in enumerate(metrics, start=1):
-        row, u = SIGNALS[signal], UNIT_CODES[unit]
-        n += 1
-        seg.append(f"OBX|{n}|NM|{row.mdc}^{row.term}^MDC|1.1.1.{sub}|{value}|"
-                   f"{u.mdc}^{u.term}^MDC|||||R|||{ts}||||{dev}")  # fmt: skip
+    seg += [_metric(4 + k, k + 1, signal, value, unit, ts, dev)
+            for k, (signal, value, unit) in enumerate(metrics)]
     state = SIGNALS["state"]
-    n += 1
+    n = 4 + len(metrics)
     seg.append(f"OBX|{n}|ST|{state.mdc}^{state.term}^MDC|1.1.1.{len(metrics) + 1}|"
                f"{escape(data.state)}||||||R|||{ts}||||{dev}")  # fmt: skip
     return "\r".join(seg)
@@ -222,10 +226,8 @@ def infusion_event_message(ev: InfusionEvent, settings: Hl7Settings, control_id:
     rows = [("rate[mL/h]", ev.rate_ml_h, "mL/h"), ("infused[mL]", ev.infused_ml, "mL")]
     if ev.vtbi_ml is not None:
         rows.append(("vtbi[mL]", ev.vtbi_ml, "mL"))
-    for i, (signal, value, unit) in enumerate(rows, start=5):
-        row, u = SIGNALS[signal], UNIT_CODES[unit]
-        seg.append(f"OBX|{i}|NM|{row.mdc}^{row.term}^MDC|1.1.1.{i - 4}|{value:.6g}|"
-                   f"{u.mdc}^{u.term}^MDC|||||R|||{ts}||||{dev}")  # fmt: skip
+    seg += [_metric(5 + k, k + 1, signal, f"{value:.6g}", unit, ts, dev)
+            for k, (signal, value, unit) in enumerate(rows)]
     return "\r".join(seg)
 
 
